@@ -1,0 +1,177 @@
+"""A small one-cycle training loop over in-memory tensors, shared by every model here.
+
+Data are tuples of tensors ``(*inputs, target)`` held whole on the device and batched by index,
+so there is no per-row Python in the loop. The optimizer is AdamW (decoupled weight decay,
+applied to weight matrices and embeddings, not to biases or norm parameters) under PyTorch's
+one-cycle schedule, as in fast.ai's ``fit_one_cycle``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from l6pipeline.nn.device import resolve_device
+from l6pipeline.nn.reproducibility import seed_everything
+
+Tensors = Sequence[torch.Tensor]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+MetricFn = Callable[[torch.Tensor, torch.Tensor], float]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one training run (all come from Kedro parameters)."""
+
+    epochs: int = 5
+    batch_size: int = 128
+    lr: float = 1e-3  # peak learning rate of the one-cycle schedule
+    wd: float = 1e-2  # decoupled weight decay
+    pct_start: float = 0.25  # share of steps spent warming up
+    seed: int = 42
+    device: str = "auto"
+    progress: bool = True
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> TrainConfig:
+        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
+        unknown = set(params) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown training parameters: {sorted(unknown)}")
+        return cls(**params)
+
+
+@dataclass
+class EpochResult:
+    """Losses (means over the whole split) and metrics after one epoch."""
+
+    epoch: int
+    train_loss: float
+    valid_loss: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    lr: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "train_loss": self.train_loss,
+            "valid_loss": self.valid_loss,
+            "lr": self.lr,
+            **self.metrics,
+        }
+
+
+def parameter_groups(model: nn.Module, wd: float) -> list[dict]:
+    """Weight decay on weight matrices, kernels and embeddings; none on biases and norms."""
+    decay, no_decay = [], []
+    for param in model.parameters():
+        if param.requires_grad:
+            (decay if param.ndim >= 2 else no_decay).append(param)
+    return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator | None) -> list[torch.Tensor]:
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    return list(order.split(batch_size))
+
+
+def _to(tensors: Tensors, device: torch.device) -> list[torch.Tensor]:
+    return [t.to(device) for t in tensors]
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, inputs: Tensors, batch_size: int = 4096, device: str | torch.device = "auto"
+) -> torch.Tensor:
+    """Model outputs in eval mode for all rows of ``inputs``, returned on the CPU."""
+    device = resolve_device(device) if isinstance(device, str) else device
+    model = model.to(device).eval()
+    inputs = _to(inputs, device)
+    outputs = [
+        model(*(t[idx] for t in inputs))
+        for idx in torch.arange(len(inputs[0]), device=device).split(batch_size)
+    ]
+    return torch.cat(outputs).cpu()
+
+
+def fit_one_cycle(
+    model: nn.Module,
+    loss_fn: LossFn,
+    train: Tensors,
+    valid: Tensors,
+    config: TrainConfig,
+    metrics: Mapping[str, MetricFn] | None = None,
+    on_epoch_end: Callable[[EpochResult], None] | None = None,
+    train_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> list[EpochResult]:
+    """Train ``model`` in place; return one :class:`EpochResult` per epoch.
+
+    ``train`` and ``valid`` are ``(*inputs, target)``. ``train_transform`` (e.g. data
+    augmentation) is applied to the first input of training batches only, never to validation.
+    """
+    generator = seed_everything(config.seed)
+    device = resolve_device(config.device)
+    model.to(device)
+    train, valid = _to(train, device), _to(valid, device)
+    n_train = len(train[0])
+    steps_per_epoch = math.ceil(n_train / config.batch_size)
+    optimizer = torch.optim.AdamW(parameter_groups(model, config.wd), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=config.lr,
+        total_steps=config.epochs * steps_per_epoch,
+        pct_start=config.pct_start,
+    )
+    history: list[EpochResult] = []
+    for epoch in range(config.epochs):
+        model.train()
+        total, seen = 0.0, 0
+        bar = tqdm(
+            _batches(n_train, config.batch_size, generator),
+            desc=f"epoch {epoch + 1}/{config.epochs}",
+            disable=not config.progress,
+            leave=False,
+        )
+        for batch in bar:
+            idx = batch.to(device)
+            *inputs, target = (t[idx] for t in train)
+            if train_transform is not None:
+                inputs[0] = train_transform(inputs[0])
+            loss = loss_fn(model(*inputs), target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total += loss.item() * len(idx)
+            seen += len(idx)
+            bar.set_postfix(loss=f"{total / seen:.4f}")
+        result = evaluate(model, loss_fn, valid, config.batch_size * 4, metrics)
+        result.epoch, result.train_loss = epoch, total / seen
+        result.lr = scheduler.get_last_lr()[0]
+        history.append(result)
+        if on_epoch_end is not None:
+            on_epoch_end(result)
+    return history
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loss_fn: LossFn,
+    data: Tensors,
+    batch_size: int = 4096,
+    metrics: Mapping[str, MetricFn] | None = None,
+) -> EpochResult:
+    """Loss over the whole split (not a mean of batch means) and metrics on all predictions."""
+    *inputs, target = data
+    device = next(model.parameters()).device
+    preds = predict(model, inputs, batch_size, device)
+    target = target.cpu()
+    values = {name: float(fn(preds, target)) for name, fn in (metrics or {}).items()}
+    return EpochResult(
+        epoch=-1, train_loss=float("nan"), valid_loss=float(loss_fn(preds, target)), metrics=values
+    )

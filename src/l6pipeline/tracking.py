@@ -1,0 +1,27 @@
+"""Thin MLflow helpers for node adapters: log only when a run is active.
+
+Under `kedro run`, kedro-mlflow opens one run per run; in plain Python (tests, notebooks) there
+is none and these helpers do nothing, so domain code never depends on MLflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mlflow
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None, prefix: str = "") -> None:
+    """Log numeric metrics (optionally at ``step``) to the active MLflow run, if any."""
+    if mlflow.active_run() is None:
+        return
+    mlflow.log_metrics({f"{prefix}{k}": float(v) for k, v in metrics.items()}, step=step)
+
+
+def epoch_logger(prefix: str = ""):
+    """A callback for :func:`l6pipeline.nn.fit_one_cycle` that logs each epoch with ``step``."""
+
+    def _log(result) -> None:
+        log_metrics(result.as_dict(), step=result.epoch, prefix=prefix)
+
+    return _log

@@ -1,0 +1,1 @@
+"""Images, convolutions, CNNs, heatmaps and augmentation (no Kedro here)."""

@@ -1,0 +1,78 @@
+"""Shared fixtures: isolation from the user's MLflow store and data, throwaway Kedro projects."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+SHARED_ROSSMANN = SHARED_DIR / "data" / "rossmann"
+SHARED_IMAGES = SHARED_DIR / "data" / "images"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No telemetry, and nothing a test logs can reach the user's `mlflow.db`."""
+    patch = pytest.MonkeyPatch()
+    store = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
+    patch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    patch.setenv("DO_NOT_TRACK", "1")
+    yield
+    patch.undo()
+
+
+@pytest.fixture
+def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throwaway copy of the project (conf + pyproject) as the working directory.
+
+    Kedro resolves relative dataset paths against the working directory, so runs write their
+    data, `mlflow.db` and artifacts under ``tmp_path``, never into the checkout.
+    """
+    shutil.copytree(
+        PROJECT_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (tmp_path / "conf" / "local").mkdir()
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    return tmp_path
+
+
+def run_kedro(
+    project_path: Path,
+    pipeline_names: list[str] | None = None,
+    env: str | None = None,
+    params: dict | None = None,
+) -> dict:
+    """Run pipelines in a fresh KedroSession of ``project_path``; return the run's free outputs."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project_path)
+    with KedroSession.create(
+        project_path=project_path, env=env, runtime_params=params or {}
+    ) as session:
+        return session.run(pipeline_names=pipeline_names)
+
+
+@pytest.fixture
+def shared_rossmann() -> Path:
+    """The real Kaggle Rossmann files in ../shared (the test is skipped when absent)."""
+    if not (SHARED_ROSSMANN / "train.csv").exists():
+        pytest.skip("../shared/data/rossmann is not available on this machine")
+    return SHARED_ROSSMANN
+
+
+@pytest.fixture
+def shared_images() -> Path:
+    """The real image folders in ../shared (the test is skipped when absent)."""
+    if not SHARED_IMAGES.exists():
+        pytest.skip("../shared/data/images is not available on this machine")
+    return SHARED_IMAGES

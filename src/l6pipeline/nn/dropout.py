@@ -25,8 +25,11 @@ class Dropout(nn.Module):
             return x
         if self.p == 1.0:
             return x * 0.0
-        keep = torch.empty_like(x).bernoulli_(1.0 - self.p)
-        return x * keep / (1.0 - self.p)
+        # One Bernoulli(1 - p) draw per element, scaled in place: the mask holds 0 or 1/(1-p),
+        # so the output (and the gradient) is x / (1-p) on kept units and 0 on dropped ones.
+        keep = 1.0 - self.p
+        mask = torch.empty_like(x).bernoulli_(keep).div_(keep)
+        return x * mask
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -1,0 +1,95 @@
+"""The shared one-cycle loop: it learns, it is deterministic on CPU, and it logs per epoch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
+from l6pipeline.nn.training import make_optimizer, parameter_groups
+
+
+def _regression_data(n: int, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]]) + 0.1 * torch.randn(n, 1, generator=g)
+    return x, y
+
+
+def _fit(seed: int = 0, epochs: int = 3):
+    seed_everything(seed)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.BatchNorm1d(16), nn.Linear(16, 1))
+    config = TrainConfig(
+        epochs=epochs, batch_size=32, lr=3e-2, seed=seed, device="cpu", progress=False
+    )
+    history = fit_one_cycle(
+        model,
+        nn.functional.mse_loss,
+        train=_regression_data(512, 1),
+        valid=_regression_data(128, 2),
+        config=config,
+        metrics={"mae": lambda p, t: (p - t).abs().mean()},
+    )
+    return model, history
+
+
+def test_learns_a_linear_map():
+    _, history = _fit(epochs=5)
+    assert history[-1].valid_loss < 0.1 * history[0].train_loss
+    assert [r.epoch for r in history] == list(range(5))
+    assert set(history[-1].as_dict()) == {"train_loss", "valid_loss", "lr", "mae"}
+
+
+def test_same_seed_same_history_and_weights():
+    model_a, history_a = _fit(seed=7)
+    model_b, history_b = _fit(seed=7)
+    assert [r.as_dict() for r in history_a] == [r.as_dict() for r in history_b]
+    for a, b in zip(model_a.state_dict().values(), model_b.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_different_seed_different_run():
+    _, history_a = _fit(seed=7)
+    _, history_b = _fit(seed=8)
+    assert history_a[-1].valid_loss != history_b[-1].valid_loss
+
+
+def test_on_epoch_end_gets_every_epoch():
+    seen: list[EpochResult] = []
+    model = nn.Linear(4, 1)
+    fit_one_cycle(
+        model,
+        nn.functional.mse_loss,
+        train=_regression_data(64, 1),
+        valid=_regression_data(16, 2),
+        config=TrainConfig(epochs=2, batch_size=16, device="cpu", progress=False),
+        on_epoch_end=seen.append,
+    )
+    assert [r.epoch for r in seen] == [0, 1]
+
+
+def test_weight_decay_skips_biases_and_norms():
+    model = nn.Sequential(nn.Embedding(5, 3), nn.Linear(3, 2), nn.BatchNorm1d(2))
+    decay, no_decay = parameter_groups(model, wd=0.1)
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    assert {p.ndim for p in decay["params"]} == {2} and len(decay["params"]) == 2
+    assert {p.ndim for p in no_decay["params"]} == {1} and len(no_decay["params"]) == 3
+
+
+def test_optimizer_is_fused_adamw_on_cpu_floats():
+    optimizer = make_optimizer(nn.Linear(3, 2), lr=1e-3, wd=0.01)
+    assert isinstance(optimizer, torch.optim.AdamW)
+    assert optimizer.defaults["fused"] is True
+
+
+def test_predict_returns_cpu_outputs_for_every_row():
+    model = nn.Linear(4, 1)
+    out = predict(model, [torch.randn(10, 4)], batch_size=3, device="cpu")
+    assert out.shape == (10, 1) and out.device.type == "cpu"
+    assert not model.training
+
+
+def test_unknown_training_parameter_is_rejected():
+    with pytest.raises(ValueError, match="unknown training parameters"):
+        TrainConfig.from_params({"epochs": 1, "epochz": 2})

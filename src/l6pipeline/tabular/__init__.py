@@ -1,0 +1,1 @@
+"""The Rossmann entity-embedding model: processors, split, network, metrics (no Kedro here)."""

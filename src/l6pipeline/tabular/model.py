@@ -1,0 +1,109 @@
+"""The entity-embedding network of the lesson (fast.ai v1's ``TabularModel``), in plain PyTorch.
+
+One embedding per categorical input, dropout on the concatenated embeddings, BatchNorm on the
+continuous inputs, hidden blocks ``Linear -> ReLU -> BatchNorm -> Dropout`` and a linear output
+squashed by a sigmoid into ``y_range``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from l6pipeline.nn import Dropout
+
+MAX_EMBEDDING_SIZE = 600
+
+
+def emb_size_rule(n_cat: int) -> int:
+    """fast.ai's rule of thumb: ``min(600, round(1.6 * n_cat ** 0.56))`` (``#na#`` counted)."""
+    if n_cat < 1:
+        raise ValueError(f"a categorical variable needs at least one code, got {n_cat}")
+    return min(MAX_EMBEDDING_SIZE, round(1.6 * n_cat**0.56))
+
+
+def embedding_sizes(
+    cardinalities: Mapping[str, int], overrides: Mapping[str, int] | None = None
+) -> dict[str, tuple[int, int]]:
+    """``{name: (n_codes, width)}``: the rule's width unless ``overrides`` names the variable."""
+    overrides = dict(overrides or {})
+    unknown = set(overrides) - set(cardinalities)
+    if unknown:
+        raise ValueError(f"embedding size overrides for unknown variables: {sorted(unknown)}")
+    return {
+        name: (n_cat, int(overrides.get(name, emb_size_rule(n_cat))))
+        for name, n_cat in cardinalities.items()
+    }
+
+
+class TabularModel(nn.Module):
+    """``forward(x_cat [B, n_cat] int64, x_cont [B, n_cont] float) -> [B, out_size]``."""
+
+    def __init__(
+        self,
+        emb_sizes: Sequence[tuple[int, int]],
+        n_cont: int,
+        layers: Sequence[int] = (1000, 500),
+        ps: Sequence[float] = (0.001, 0.01),
+        emb_drop: float = 0.04,
+        y_range: tuple[float, float] | None = None,
+        out_size: int = 1,
+    ) -> None:
+        super().__init__()
+        if len(ps) != len(layers):
+            raise ValueError(f"one dropout probability per layer: {len(layers)} layers, ps={ps}")
+        self.embeds = nn.ModuleList(nn.Embedding(n, width) for n, width in emb_sizes)
+        for emb in self.embeds:  # fast.ai's init: truncated normal, std 0.01
+            nn.init.trunc_normal_(emb.weight, std=0.01, a=-0.02, b=0.02)
+        self.emb_drop = Dropout(emb_drop)
+        self.n_cont = n_cont
+        self.bn_cont = nn.BatchNorm1d(n_cont) if n_cont else nn.Identity()
+        blocks: list[nn.Module] = []
+        n_in = sum(width for _, width in emb_sizes) + n_cont
+        for n_out, p in zip(layers, ps, strict=True):
+            blocks += [nn.Linear(n_in, n_out), nn.ReLU(), nn.BatchNorm1d(n_out), Dropout(p)]
+            n_in = n_out
+        self.layers = nn.Sequential(*blocks)
+        self.head = nn.Linear(n_in, out_size)
+        if y_range is not None:
+            low, high = map(float, y_range)
+            if not low < high:
+                raise ValueError(f"y_range must be increasing, got {y_range}")
+            self.register_buffer("y_range", torch.tensor([low, high]))
+        else:
+            self.y_range = None
+
+    def forward(self, x_cat: torch.Tensor, x_cont: torch.Tensor) -> torch.Tensor:
+        parts = []
+        if len(self.embeds):
+            embedded = [emb(x_cat[:, i]) for i, emb in enumerate(self.embeds)]
+            parts.append(self.emb_drop(torch.cat(embedded, dim=1)))
+        if self.n_cont:
+            parts.append(self.bn_cont(x_cont))
+        x = self.head(self.layers(torch.cat(parts, dim=1)))
+        if self.y_range is not None:
+            low, high = self.y_range
+            x = torch.sigmoid(x) * (high - low) + low
+        return x
+
+
+class SalesPredictor(nn.Module):
+    """The served model: one float tensor of processed features in, sales out.
+
+    Input ``[B, n_cat + n_cont]``: the categorical codes (as floats) followed by the normalized
+    continuous values, in the processor's column order. Output ``[B, 1]``: ``exp`` of the
+    network's log-sales prediction. One tensor in and one out is what MLflow's PyTorch flavor
+    serves (``mlflow.pyfunc`` turns a DataFrame or array into that tensor).
+    """
+
+    def __init__(self, model: TabularModel, n_cat: int) -> None:
+        super().__init__()
+        self.model = model
+        self.n_cat = n_cat
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_cat = x[:, : self.n_cat].round().long()
+        x_cont = x[:, self.n_cat :].float()
+        return torch.exp(self.model(x_cat, x_cont))

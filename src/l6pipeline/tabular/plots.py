@@ -1,0 +1,131 @@
+"""Figures of the tabular model: learning curve, predicted vs actual, embedding maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are saved by Kedro datasets, never shown on a screen
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def learning_curve(history: pd.DataFrame, baseline_rmspe: float | None = None) -> Figure:
+    """Train / validation loss and validation RMSPE per epoch (``history`` has ``epoch``,
+    ``train_loss``, ``valid_loss``, ``rmspe``), with the baseline's RMSPE as a dashed line."""
+    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(11, 4))
+    epochs = history["epoch"] + 1
+    ax_loss.plot(epochs, history["train_loss"], "o-", label="train")
+    ax_loss.plot(epochs, history["valid_loss"], "o-", label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="MSE of log sales", yscale="log", title="Loss")
+    ax_loss.legend()
+    ax_metric.plot(epochs, history["rmspe"], "o-", color="C1", label="entity embeddings")
+    if baseline_rmspe is not None:
+        ax_metric.axhline(baseline_rmspe, ls="--", color="C2", label="LightGBM baseline")
+    ax_metric.set(xlabel="epoch", ylabel="RMSPE", title="Validation RMSPE (exact, whole set)")
+    ax_metric.legend()
+    for ax in (ax_loss, ax_metric):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, rmspe: float) -> Figure:
+    """Density of predicted against actual validation sales (log-log), with the diagonal."""
+    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    hb = ax.hexbin(actual, predicted, gridsize=60, bins="log", xscale="log", yscale="log")
+    fig.colorbar(hb, ax=ax, label="rows")
+    low = min(actual.min(), predicted.min())
+    high = max(actual.max(), predicted.max())
+    ax.plot([low, high], [low, high], "r--", lw=1, label="predicted = actual")
+    ax.set(
+        xlabel="actual sales",
+        ylabel="predicted sales",
+        title=f"Validation: predicted vs actual (RMSPE {rmspe:.4f})",
+    )
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def pca_2d(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project rows onto their first two principal components; also the explained ratios."""
+    centered = weights - weights.mean(axis=0)
+    _, singular, components = np.linalg.svd(centered, full_matrices=False)
+    coords = centered @ components[:2].T
+    if coords.shape[1] < 2:  # a one-dimensional embedding: pad the second axis
+        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+    variance = singular**2
+    ratios = variance[:2] / variance.sum() if variance.sum() > 0 else np.zeros(2)
+    return coords, np.pad(ratios, (0, 2 - len(ratios)))
+
+
+def _embedding_panel(
+    ax: Axes,
+    weights: np.ndarray,
+    labels: Sequence,
+    title: str,
+    groups: Sequence | None = None,
+    annotate: bool = True,
+) -> None:
+    coords, ratios = pca_2d(weights)
+    if groups is None:
+        ax.scatter(coords[:, 0], coords[:, 1], s=25, color="C0")
+    else:
+        groups = pd.Series(list(groups), dtype="object").fillna("?").astype(str)
+        codes, names = pd.factorize(groups, sort=True)
+        cmap = plt.get_cmap("tab20", max(len(names), 1))
+        ax.scatter(
+            coords[:, 0], coords[:, 1], s=8, c=codes, cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5
+        )
+        if len(names) <= 20:
+            for i, name in enumerate(names):
+                ax.scatter([], [], s=15, color=cmap(i), label=name)
+            ax.legend(fontsize=6, ncol=2, title="State", title_fontsize=7, loc="best")
+    if annotate:
+        for (x, y), label in zip(coords, labels, strict=True):
+            ax.annotate(str(label), (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    ax.set(
+        title=title,
+        xlabel=f"PC1 ({ratios[0]:.0%})",
+        ylabel=f"PC2 ({ratios[1]:.0%})",
+    )
+    ax.grid(alpha=0.3)
+
+
+def embedding_maps(
+    embeddings: Mapping[str, tuple[np.ndarray, Sequence]],
+    store_groups: Sequence | None = None,
+) -> Figure:
+    """2-D PCA of learned embeddings, one panel per variable.
+
+    ``embeddings`` maps a variable to ``(weights [n, width], labels [n])`` without the ``#na#``
+    row. The ``Store`` panel is coloured by ``store_groups`` (its state) and not labelled; the
+    others are labelled with their categories. The ``State`` panel is the entity-embedding
+    paper's "map of Germany".
+    """
+    n = len(embeddings)
+    ncols = 2 if n > 1 else 1
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, 5.5 * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, (name, (weights, labels)) in zip(axes.flat, embeddings.items(), strict=False):
+        is_store = name == "Store"
+        _embedding_panel(
+            ax,
+            np.asarray(weights, float),
+            labels,
+            title=f"{name} embedding ({len(labels)} × {np.shape(weights)[1]}), PCA",
+            groups=store_groups if is_store else None,
+            annotate=not is_store,
+        )
+    fig.suptitle("Learned entity embeddings (2-D PCA)")
+    fig.tight_layout()
+    return fig

@@ -5,6 +5,11 @@ kedro-mlflow registers its hook through its entry point; nothing to add here for
 
 from omegaconf.resolvers import oc
 
+from l6pipeline.hooks import RawDataHooks
+
+# Stops a run early, with the fix, when the raw Rossmann tables it reads are missing.
+HOOKS = (RawDataHooks(),)
+
 # `oc.env` lets `conf/base/mlflow.yml` honour MLFLOW_TRACKING_URI while defaulting to the
 # project's SQLite store.
 CONFIG_LOADER_ARGS = {

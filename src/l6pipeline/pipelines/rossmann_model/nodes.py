@@ -1,0 +1,289 @@
+"""Kedro adapters around :mod:`l6pipeline.tabular`: parameters in, frames and figures out.
+
+The domain code knows nothing of Kedro or MLflow; these nodes read parameters, log per-epoch
+metrics and the PyTorch model to the active MLflow run (kedro-mlflow opens one per
+``kedro run``), and leave every other artifact to catalog datasets.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+
+import l6pipeline
+from l6pipeline.nn import EpochResult, TrainConfig
+from l6pipeline.tabular import baseline, plots
+from l6pipeline.tabular.metrics import batched_exp_rmspe, per_store_rmspe, rmspe
+from l6pipeline.tabular.model import SalesPredictor, TabularModel
+from l6pipeline.tabular.processors import TabularProcessor
+from l6pipeline.tabular.split import time_split_mask, validation_size
+from l6pipeline.tabular.submission import kaggle_submission
+from l6pipeline.tabular.train import ModelConfig, predict_sales, train_entity_model
+from l6pipeline.tracking import epoch_logger
+
+logger = logging.getLogger(__name__)
+
+METRIC_PREFIX = "rossmann_model"
+ARTIFACT_DIR = "rossmann_model"  # the run's artifact folder for this pipeline
+# Columns of the per-store table besides the metric: what a reader needs to judge a store.
+STORE_INFO = ["StoreType", "Assortment", "State"]
+
+
+def _columns(params: Mapping) -> list[str]:
+    needed = ["Date", "Store", "Sales", *params["cat_vars"], *params["cont_vars"], *STORE_INFO]
+    return list(dict.fromkeys(needed))
+
+
+def split_by_date(
+    train_features: pd.DataFrame, test_features: pd.DataFrame, params: Mapping
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest dates holding about as many rows as the test set become validation."""
+    columns = [c for c in _columns(params) if c in train_features.columns]
+    n_valid = validation_size(params["split"]["valid_rows"], len(test_features))
+    mask = time_split_mask(train_features["Date"], n_valid)
+    train = train_features.loc[~mask, columns].reset_index(drop=True)
+    valid = train_features.loc[mask, columns].reset_index(drop=True)
+    logger.info(
+        "time split: %d training rows %s..%s, %d validation rows %s..%s (test set: %d rows)",
+        len(train),
+        train["Date"].min().date(),
+        train["Date"].max().date(),
+        len(valid),
+        valid["Date"].min().date(),
+        valid["Date"].max().date(),
+        len(test_features),
+    )
+    return train, valid
+
+
+def fit_processors(train: pd.DataFrame, params: Mapping) -> dict:
+    """FillMissing -> Categorify -> Normalize fitted on the training split.
+
+    Returned as a JSON-able dict (the versioned ``rossmann_processors`` dataset) and logged to
+    the active MLflow run.
+    """
+    processor = TabularProcessor.fit(train, params["cat_vars"], params["cont_vars"])
+    logger.info(
+        "processors: %d categorical inputs (%s added by FillMissing), %d continuous",
+        len(processor.cat_names),
+        ", ".join(processor.fill_missing.flag_columns) or "none",
+        len(processor.cont_vars),
+    )
+    artifact = processor.to_dict()
+    if mlflow.active_run() is not None:
+        mlflow.log_dict(artifact, f"{ARTIFACT_DIR}/processors.json")
+    return artifact
+
+
+def build_model_inputs(
+    processors: dict, train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame
+) -> dict:
+    """Every split through the same fitted processors: ``{split: (arrays, sales or None)}``."""
+    processor = TabularProcessor.from_dict(processors)
+    return {
+        "train": (processor.transform(train), train["Sales"].to_numpy(np.float64)),
+        "valid": (processor.transform(valid), valid["Sales"].to_numpy(np.float64)),
+        "test": (processor.transform(test), None),
+    }
+
+
+def _epoch_reporter(n_epochs: int):
+    """Log each epoch to MLflow (with ``step``) and to the console; time the epochs."""
+    log_to_mlflow = epoch_logger(prefix=f"{METRIC_PREFIX}.curve.")
+    rows: list[dict] = []
+    last = [time.perf_counter()]
+
+    def report(result: EpochResult) -> None:
+        now = time.perf_counter()
+        row = {"epoch": result.epoch, **result.as_dict(), "seconds": now - last[0]}
+        last[0] = now
+        rows.append(row)
+        log_to_mlflow(result)
+        logger.info(
+            "epoch %d/%d: train_loss %.5f valid_loss %.5f valid RMSPE %.4f (%.1f s)",
+            result.epoch + 1,
+            n_epochs,
+            result.train_loss,
+            result.valid_loss,
+            result.metrics["rmspe"],
+            row["seconds"],
+        )
+
+    return report, rows
+
+
+def train_network(
+    processors: dict, inputs: dict, params: Mapping
+) -> tuple[TabularModel, pd.DataFrame]:
+    """One-cycle training of the entity-embedding network; returns it and its learning curve."""
+    processor = TabularProcessor.from_dict(processors)
+    train_config = TrainConfig.from_params(params["train"])
+    report, rows = _epoch_reporter(train_config.epochs)
+    model, _ = train_entity_model(
+        processor,
+        inputs["train"],
+        inputs["valid"],
+        ModelConfig.from_params(params["model"]),
+        train_config,
+        on_epoch_end=report,
+    )
+    return model, pd.DataFrame(rows)
+
+
+def evaluate_network(
+    model: TabularModel, inputs: dict, valid: pd.DataFrame, history: pd.DataFrame
+) -> tuple[pd.DataFrame, dict]:
+    """Validation predictions and the network's metrics (exact RMSPE is the headline)."""
+    arrays, sales = inputs["valid"]
+    predicted = predict_sales(model, arrays)
+    predictions = valid[["Date", "Store", "Sales"]].assign(Predicted=predicted)
+    n_train = len(inputs["train"][1])
+    metrics = {
+        "rmspe": rmspe(predicted, sales),
+        # fast.ai's exp_rmspe: mean of per-batch RMSPEs (batches of 64 in row order).
+        "exp_rmspe_fastai_batched": batched_exp_rmspe(np.log(predicted), np.log(sales)),
+        "valid_loss": float(history["valid_loss"].iloc[-1]),
+        "seconds_per_epoch": float(history["seconds"].mean()),
+        "train_rows_per_second": n_train / float(history["seconds"].mean()),
+        "train_rows": float(n_train),
+        "valid_rows": float(len(sales)),
+    }
+    logger.info(
+        "validation RMSPE %.4f (exact, whole set); fast.ai's per-batch exp_rmspe %.4f",
+        metrics["rmspe"],
+        metrics["exp_rmspe_fastai_batched"],
+    )
+    return predictions, metrics
+
+
+def train_baseline(processors: dict, inputs: dict, params: Mapping) -> dict:
+    """LightGBM on the same processed features and split; its validation RMSPE."""
+    processor = TabularProcessor.from_dict(processors)
+    names = (processor.cat_names, processor.cont_vars)
+    (train_x, train_sales), (valid_x, valid_sales) = inputs["train"], inputs["valid"]
+    start = time.perf_counter()
+    booster = baseline.train_lightgbm(
+        (baseline.feature_frame(train_x, *names), train_sales),
+        processor.cat_names,
+        num_boost_round=params["num_boost_round"],
+        params=params.get("lgb_params"),
+        seed=params.get("seed", 42),
+    )
+    seconds = time.perf_counter() - start
+    predicted = baseline.predict_lightgbm(booster, baseline.feature_frame(valid_x, *names))
+    result = {
+        "baseline_lgbm_rmspe": rmspe(predicted, valid_sales),
+        "baseline_lgbm_seconds": seconds,
+    }
+    logger.info(
+        "LightGBM baseline: validation RMSPE %.4f (%d rounds, %.1f s)",
+        result["baseline_lgbm_rmspe"],
+        params["num_boost_round"],
+        seconds,
+    )
+    return result
+
+
+def report_metrics(network: dict, baseline_metrics: dict, valid: pd.DataFrame) -> tuple[dict, dict]:
+    """The run's metrics for MLflow, and a readable summary (with the validation window)."""
+    merged = {**network, **baseline_metrics}
+    tracked = {name: {"value": float(value), "step": 0} for name, value in merged.items()}
+    summary = {
+        "headline": "exact validation RMSPE over the whole validation set",
+        **{name: float(value) for name, value in merged.items()},
+        "validation_window": [str(valid["Date"].min().date()), str(valid["Date"].max().date())],
+    }
+    return tracked, summary
+
+
+def worst_stores(predictions: pd.DataFrame, valid: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The ``top_n`` stores with the highest validation RMSPE, with their type and state."""
+    table = per_store_rmspe(predictions["Store"], predictions["Predicted"], predictions["Sales"])
+    info = [c for c in STORE_INFO if c in valid.columns]
+    if info:
+        table = table.merge(valid[["Store", *info]].drop_duplicates("Store"), on="Store")
+    return table.head(top_n)
+
+
+def plot_learning_curve(history: pd.DataFrame, baseline_metrics: dict) -> Figure:
+    return plots.learning_curve(history, baseline_metrics["baseline_lgbm_rmspe"])
+
+
+def plot_predicted_vs_actual(predictions: pd.DataFrame, metrics: dict) -> Figure:
+    return plots.predicted_vs_actual(
+        predictions["Sales"], predictions["Predicted"], metrics["rmspe"]
+    )
+
+
+def plot_embeddings(
+    model: TabularModel, processors: dict, train: pd.DataFrame, variables: list[str]
+) -> Figure:
+    """2-D PCA of the learned embeddings of ``variables`` (skipping the ``#na#`` row).
+
+    Stores are coloured by their state, so that the store map can be read against the
+    state map (the entity-embedding paper's "map of Germany").
+    """
+    processor = TabularProcessor.from_dict(processors)
+    embeddings = {}
+    for name in variables:
+        if name not in processor.cat_names:
+            logger.warning("no embedding for %r: not a categorical input", name)
+            continue
+        weights = model.embeds[processor.cat_names.index(name)].weight.detach().cpu().numpy()
+        embeddings[name] = (weights[1:], processor.categorify.categories[name])
+    store_groups = None
+    if "Store" in embeddings and "State" in train.columns:
+        state_of = train.drop_duplicates("Store").set_index("Store")["State"]
+        store_groups = state_of.reindex(embeddings["Store"][1]).tolist()
+    return plots.embedding_maps(embeddings, store_groups)
+
+
+def predict_test(model: TabularModel, inputs: dict, test: pd.DataFrame) -> pd.DataFrame:
+    """The Kaggle submission (``Id,Sales``; days with ``Open == 0`` get 0), also logged to MLflow."""
+    arrays, _ = inputs["test"]
+    submission = kaggle_submission(test, predict_sales(model, arrays))
+    if mlflow.active_run() is not None:
+        mlflow.log_text(submission.to_csv(index=False), f"{ARTIFACT_DIR}/submission.csv")
+    return submission
+
+
+def log_model(model: TabularModel, processors: dict, inputs: dict) -> None:
+    """Log the model with ``mlflow.pytorch.log_model`` and an input example (if a run is active).
+
+    The logged module is :class:`~l6pipeline.tabular.model.SalesPredictor`: processed features
+    (the processor artifact's output, codes then normalized values) in, sales out.
+    """
+    if mlflow.active_run() is None:
+        logger.info("no active MLflow run: the model is not logged to MLflow")
+        return
+    processor = TabularProcessor.from_dict(processors)
+    arrays, _ = inputs["valid"]
+    example = pd.DataFrame(arrays.cats[:5], columns=processor.cat_names)
+    for j, name in enumerate(processor.cont_vars):
+        example[name] = arrays.conts[:5, j]
+    served = SalesPredictor(model.cpu().eval(), n_cat=len(processor.cat_names)).eval()
+    # The pickled module needs l6pipeline's classes: ship the package's code with the model,
+    # and name the requirements (MLflow's inference would load the model in a subprocess).
+    requirements = [
+        f"torch=={torch.__version__.split('+')[0]}",
+        f"numpy=={np.__version__}",
+        f"pandas=={pd.__version__}",
+        f"tqdm=={importlib.metadata.version('tqdm')}",
+    ]
+    with torch.no_grad():
+        mlflow.pytorch.log_model(
+            served,
+            name="rossmann_model",
+            input_example=example,
+            code_paths=[str(Path(l6pipeline.__file__).parent)],
+            pip_requirements=requirements,
+        )

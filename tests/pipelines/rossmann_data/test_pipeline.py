@@ -1,0 +1,81 @@
+"""End-to-end Kedro runs of ``rossmann_data`` (slow): synthetic base env and real-data env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from l6pipeline.pipelines.rossmann_data import create_pipeline
+from l6pipeline.pipelines.rossmann_data.pipeline import create_feature_pipeline
+from tests.conftest import run_kedro
+
+FEATURES = "data/04_feature/rossmann"
+# The whole default date range: the lesson's alignment needs the Google weeks of the year before
+# each New Year (2014-12-29 is "2014, ISO week 1" and looks up the week of 2014-01-05).
+SMALL = {"rossmann_synthetic": {"n_stores": 12}}
+
+
+def run(project: Path, pipelines: list[str], **kwargs) -> None:
+    """``run_kedro``, each run logged to its own MLflow run.
+
+    kedro-mlflow adopts an MLflow run left active in the process (and then does not close it),
+    so a second run with other parameters would try to overwrite the first run's parameters.
+    """
+    while mlflow.active_run():
+        mlflow.end_run()
+    run_kedro(project, pipelines, **kwargs)
+
+
+def test_pipeline_validates_then_builds_features():
+    pipe = create_pipeline()
+    names = {node.name for node in pipe.nodes}
+    assert "validate_raw_tables" in names
+    assert {"rossmann_train_features", "rossmann_test_features"} == pipe.outputs()
+    assert all(name.startswith("raw_") or name.startswith("params:") for name in pipe.inputs())
+    feature_inputs = create_feature_pipeline().inputs()
+    assert {n for n in feature_inputs if not n.startswith("params:")} == {
+        f"validated_{t}"
+        for t in ("train", "test", "store", "store_states", "state_names", "googletrend", "weather")
+    }
+
+
+@pytest.mark.slow
+def test_kedro_run_on_synthetic_data(kedro_project: Path):
+    run(kedro_project, ["rossmann_synthetic"], params=SMALL)
+    run(kedro_project, ["rossmann_data"])
+    train = pd.read_parquet(kedro_project / FEATURES / "train_features.parquet")
+    test = pd.read_parquet(kedro_project / FEATURES / "test_features.parquet")
+    validated = pd.read_parquet(kedro_project / "data/02_intermediate/rossmann/train.parquet")
+    assert len(train) == int((validated["Sales"] != 0).sum()) > 0
+    assert len(test) == len(
+        pd.read_parquet(kedro_project / "data/02_intermediate/rossmann/test.parquet")
+    )
+    for col in ("trend", "trend_DE", "State", "Mean_TemperatureC", "AfterPromo", "Promo_fw"):
+        assert train[col].notna().all(), col
+    assert train["StateHoliday"].dtype == bool
+    assert "Id" in test and "Sales" not in test
+    assert not [c for c in train if c.endswith("_y") or c.startswith("__index")]
+    for name in ("store", "weather", "trend_state", "trend_national", "events"):
+        assert (kedro_project / f"data/03_primary/rossmann/{name}.parquet").is_file()
+
+    # the lesson's week alignment is one parameter away
+    run(kedro_project, ["rossmann_data"], params={"rossmann_data": {"trend_alignment": "fastai"}})
+    lesson = pd.read_parquet(kedro_project / FEATURES / "train_features.parquet")
+    assert len(lesson) == len(train)
+    assert (lesson["trend"] != train["trend"]).mean() > 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_kedro_run_on_the_real_files(kedro_project: Path, shared_rossmann: Path):
+    raw = kedro_project / "data/01_raw/rossmann"
+    raw.mkdir(parents=True)
+    for path in shared_rossmann.glob("*.csv"):
+        (raw / path.name).symlink_to(path)
+    run(kedro_project, ["rossmann_data"], env="kaggle")
+    train = pd.read_parquet(kedro_project / FEATURES / "train_features.parquet")
+    sales = pd.read_csv(shared_rossmann / "train.csv", usecols=["Sales"])["Sales"]
+    assert len(train) == int((sales != 0).sum())

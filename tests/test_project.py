@@ -1,0 +1,91 @@
+"""Project-level contracts: registry, catalog metadata, MLflow store, telemetry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from tests.conftest import PROJECT_ROOT
+
+PIPELINES = {
+    "rossmann_synthetic",
+    "rossmann_ingest",
+    "rossmann_data",
+    "rossmann_model",
+    "cnn",
+    "augmentation",
+}
+LAYERS = {
+    "raw",
+    "intermediate",
+    "primary",
+    "feature",
+    "model_input",
+    "models",
+    "model_output",
+    "reporting",
+}
+
+
+@pytest.fixture(scope="module")
+def pipelines():
+    bootstrap_project(PROJECT_ROOT)
+    from kedro.framework.project import pipelines as registry
+
+    return dict(registry)
+
+
+def _context(project: Path, env: str | None = None):
+    bootstrap_project(project)
+    return KedroSession.create(project_path=project, env=env).load_context()
+
+
+def test_every_pipeline_is_registered(pipelines):
+    assert PIPELINES <= set(pipelines)
+
+
+def test_default_runs_everything_but_the_generator(pipelines):
+    default_nodes = set(pipelines["__default__"].nodes)
+    assert not default_nodes & set(pipelines["rossmann_synthetic"].nodes)
+    for name in PIPELINES - {"rossmann_synthetic"}:
+        assert set(pipelines[name].nodes) <= default_nodes, name
+
+
+def test_every_node_has_an_explicit_name(pipelines):
+    for node in pipelines["__default__"].nodes + pipelines["rossmann_synthetic"].nodes:
+        assert node.name != str(node), f"node {node} has no explicit name="
+
+
+@pytest.mark.parametrize("env", [None, "kaggle"])
+def test_every_catalog_entry_has_a_kedro_viz_layer(kedro_project, env):
+    catalog = _context(kedro_project, env).config_loader["catalog"]
+    missing = {
+        name: entry.get("metadata")
+        for name, entry in catalog.items()
+        if not name.startswith("_")
+        and entry.get("metadata", {}).get("kedro-viz", {}).get("layer") not in LAYERS
+    }
+    assert not missing, f"catalog entries without a valid kedro-viz layer: {missing}"
+
+
+def test_mlflow_defaults_to_a_sqlite_store_in_the_project(kedro_project, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    config = _context(kedro_project).config_loader["mlflow"]
+    assert config["server"]["mlflow_tracking_uri"] == "sqlite:///mlflow.db"
+
+
+def test_mlflow_tracking_uri_is_overridable_by_environment(kedro_project, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////tmp/elsewhere.db")
+    config = _context(kedro_project).config_loader["mlflow"]
+    assert config["server"]["mlflow_tracking_uri"] == "sqlite:////tmp/elsewhere.db"
+
+
+def test_telemetry_consent_is_refused_in_the_project(monkeypatch):
+    from kedro_telemetry.plugin import _check_for_telemetry_consent
+
+    for var in ("DO_NOT_TRACK", "KEDRO_DISABLE_TELEMETRY"):
+        monkeypatch.delenv(var, raising=False)
+    assert _check_for_telemetry_consent(PROJECT_ROOT) is False

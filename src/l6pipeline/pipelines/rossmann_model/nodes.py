@@ -7,11 +7,9 @@ metrics and the PyTorch model to the active MLflow run (kedro-mlflow opens one p
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -19,7 +17,6 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-import l6pipeline
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.tabular import baseline, plots
 from l6pipeline.tabular.metrics import batched_exp_rmspe, per_store_rmspe, rmspe
@@ -259,31 +256,26 @@ def predict_test(model: TabularModel, inputs: dict, test: pd.DataFrame) -> pd.Da
 def log_model(model: TabularModel, processors: dict, inputs: dict) -> None:
     """Log the model with ``mlflow.pytorch.log_model`` and an input example (if a run is active).
 
-    The logged module is :class:`~l6pipeline.tabular.model.SalesPredictor`: processed features
-    (the processor artifact's output, codes then normalized values) in, sales out.
+    The logged module is :class:`~l6pipeline.tabular.model.SalesPredictor` (processed features
+    in: the processor artifact's codes then normalized values; sales out), saved in PyTorch's
+    ``pt2`` export format: no pickle, and no l6pipeline code needed to load it. The feature
+    order is stored in the model's metadata.
     """
     if mlflow.active_run() is None:
         logger.info("no active MLflow run: the model is not logged to MLflow")
         return
     processor = TabularProcessor.from_dict(processors)
     arrays, _ = inputs["valid"]
-    example = pd.DataFrame(arrays.cats[:5], columns=processor.cat_names)
-    for j, name in enumerate(processor.cont_vars):
-        example[name] = arrays.conts[:5, j]
+    example = np.concatenate([arrays.cats[:5], arrays.conts[:5]], axis=1).astype(np.float32)
     served = SalesPredictor(model.cpu().eval(), n_cat=len(processor.cat_names)).eval()
-    # The pickled module needs l6pipeline's classes: ship the package's code with the model,
-    # and name the requirements (MLflow's inference would load the model in a subprocess).
-    requirements = [
-        f"torch=={torch.__version__.split('+')[0]}",
-        f"numpy=={np.__version__}",
-        f"pandas=={pd.__version__}",
-        f"tqdm=={importlib.metadata.version('tqdm')}",
-    ]
-    with torch.no_grad():
-        mlflow.pytorch.log_model(
-            served,
-            name="rossmann_model",
-            input_example=example,
-            code_paths=[str(Path(l6pipeline.__file__).parent)],
-            pip_requirements=requirements,
-        )
+    mlflow.pytorch.log_model(
+        served,
+        name="rossmann_model",
+        input_example=example,
+        # Named, so that MLflow need not load the model in a subprocess to infer them.
+        pip_requirements=[
+            f"torch=={torch.__version__.split('+')[0]}",
+            f"numpy=={np.__version__}",
+        ],
+        metadata={"features": [*processor.cat_names, *processor.cont_vars], "output": "Sales"},
+    )

@@ -1,0 +1,128 @@
+"""The ``rossmann_model`` pipeline: its shape, and a small end-to-end Kedro run (slow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from l6pipeline.pipelines.rossmann_model import create_pipeline
+from l6pipeline.tabular.processors import TabularProcessor
+from tests.conftest import run_kedro
+
+SMALL_DATA = {"rossmann_synthetic": {"n_stores": 12}}
+SMALL_MODEL = {
+    "rossmann_model": {
+        "model": {"layers": [64, 32]},
+        "train": {"epochs": 2, "batch_size": 256, "num_threads": 1, "progress": False},
+        "baseline": {"num_boost_round": 20, "lgb_params": {"num_threads": 1}},
+    }
+}
+
+
+def run(project: Path, pipelines: list[str], **kwargs) -> None:
+    """``run_kedro`` in its own MLflow run (kedro-mlflow adopts a run left active)."""
+    while mlflow.active_run():
+        mlflow.end_run()
+    run_kedro(project, pipelines, **kwargs)
+
+
+def test_pipeline_reads_the_feature_tables_only():
+    pipe = create_pipeline()
+    assert {n for n in pipe.inputs() if not n.startswith("params:")} == {
+        "rossmann_train_features",
+        "rossmann_test_features",
+    }
+    assert {
+        "rossmann_processors",
+        "rossmann_model",
+        "rossmann_submission",
+        "rossmann_model_metrics",
+        "rossmann_embeddings_plot",
+    } <= pipe.all_outputs()
+
+
+def _versioned(folder: Path) -> Path:
+    """The single file saved in a versioned dataset's folder."""
+    (version,) = folder.iterdir()
+    return version / folder.name
+
+
+@pytest.mark.slow
+def test_kedro_run_on_synthetic_data(kedro_project: Path):
+    run(kedro_project, ["rossmann_synthetic"], params=SMALL_DATA)
+    run(kedro_project, ["rossmann_data"])
+    run(kedro_project, ["rossmann_model"], params=SMALL_MODEL)
+
+    train = pd.read_parquet(kedro_project / "data/04_feature/rossmann/train_features.parquet")
+    test = pd.read_parquet(kedro_project / "data/04_feature/rossmann/test_features.parquet")
+    models = kedro_project / "data/06_models/rossmann"
+    reporting = kedro_project / "data/08_reporting/rossmann"
+
+    # Processors: fitted on the training split only (the validation window is excluded).
+    processor = TabularProcessor.from_dict(
+        json.loads(_versioned(models / "processors.json").read_text())
+    )
+    summary = json.loads((reporting / "metrics.json").read_text())
+    first_valid_day = pd.Timestamp(summary["validation_window"][0])
+    training_rows = train[train["Date"] < first_valid_day]
+    assert processor.normalize.means["trend"] == pytest.approx(training_rows["trend"].mean())
+    assert len(training_rows) == summary["train_rows"]
+    assert abs(summary["valid_rows"] - len(test)) < train.groupby("Date").size().max()
+
+    # Metrics: exact RMSPE, fast.ai's batched figure and the baseline, side by side.
+    for name in ("rmspe", "exp_rmspe_fastai_batched", "baseline_lgbm_rmspe"):
+        assert 0 < summary[name] < 1, name
+    assert _versioned(models / "entity_embedding_model.pkl").is_file()
+    for figure in ("learning_curve", "predicted_vs_actual", "embeddings"):
+        assert (reporting / f"{figure}.png").stat().st_size > 10_000
+    worst = pd.read_csv(reporting / "worst_stores.csv")
+    assert worst["rmspe"].is_monotonic_decreasing and {"StoreType", "State"} <= set(worst)
+
+    # Submission: every test Id once; closed days sell nothing.
+    submission = pd.read_csv(
+        _versioned(kedro_project / "data/07_model_output/rossmann/submission.csv")
+    )
+    assert submission.columns.tolist() == ["Id", "Sales"]
+    assert sorted(submission["Id"]) == sorted(test["Id"])
+    closed = set(test.loc[test["Open"] == 0, "Id"])
+    assert (submission.loc[submission["Id"].isin(closed), "Sales"] == 0).all()
+    assert (submission.loc[~submission["Id"].isin(closed), "Sales"] > 0).all()
+
+    # MLflow: per-epoch curves with steps, artifacts, and a model that reloads and predicts.
+    client = mlflow.MlflowClient()
+    (run_info,) = mlflow.search_runs(
+        experiment_names=["l6pipeline"],
+        filter_string="tags.mlflow.runName = 'rossmann_model'",
+        output_format="list",
+    )
+    run_id = run_info.info.run_id
+    curve = client.get_metric_history(run_id, "rossmann_model.curve.rmspe")
+    assert [m.step for m in curve] == [0, 1]
+    assert run_info.data.metrics["rossmann_model.rmspe"] == pytest.approx(summary["rmspe"])
+    artifacts = {a.path for a in client.list_artifacts(run_id, "rossmann_model")}
+    assert {"rossmann_model/processors.json", "rossmann_model/submission.csv"} <= artifacts
+    figures = {a.path for a in client.list_artifacts(run_id, "rossmann_model/figures")}
+    assert "rossmann_model/figures/embeddings.png" in figures
+
+    (logged,) = mlflow.search_logged_models(
+        experiment_ids=[run_info.info.experiment_id], output_format="list"
+    )
+    served = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
+    assert served.metadata.metadata["features"] == processor.cat_names + processor.cont_vars
+    valid = pd.read_parquet(
+        kedro_project / "data/07_model_output/rossmann/valid_predictions.parquet"
+    )
+    rows = (
+        train.set_index(["Date", "Store"])
+        .loc[pd.MultiIndex.from_frame(valid[["Date", "Store"]].head(50))]
+        .reset_index()
+    )
+    arrays = processor.transform(rows)
+    features = np.concatenate([arrays.cats, arrays.conts], axis=1).astype(np.float32)
+    predicted = served.predict(features).reshape(-1)
+    assert np.allclose(predicted, valid["Predicted"].head(50), rtol=1e-4)

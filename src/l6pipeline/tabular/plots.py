@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 
 def learning_curve(history: pd.DataFrame, baseline_rmspe: float | None = None) -> Figure:
@@ -27,7 +28,9 @@ def learning_curve(history: pd.DataFrame, baseline_rmspe: float | None = None) -
     ax_metric.plot(epochs, history["rmspe"], "o-", color="C1", label="entity embeddings")
     if baseline_rmspe is not None:
         ax_metric.axhline(baseline_rmspe, ls="--", color="C2", label="LightGBM baseline")
-    ax_metric.set(xlabel="epoch", ylabel="RMSPE", title="Validation RMSPE (exact, whole set)")
+    ax_metric.set(
+        xlabel="epoch", ylabel="RMSPE", yscale="log", title="Validation RMSPE (exact, whole set)"
+    )
     ax_metric.legend()
     for ax in (ax_loss, ax_metric):
         ax.grid(alpha=0.3)
@@ -49,6 +52,8 @@ def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, rmspe: float)
         ylabel="predicted sales",
         title=f"Validation: predicted vs actual (RMSPE {rmspe:.4f})",
     )
+    ax.xaxis.set_minor_formatter(NullFormatter())  # unlabelled minor ticks: no overlaps
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig

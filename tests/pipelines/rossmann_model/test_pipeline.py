@@ -16,11 +16,9 @@ from tests.conftest import run_kedro
 
 SMALL_DATA = {"rossmann_synthetic": {"n_stores": 12}}
 SMALL_MODEL = {
-    "rossmann_model": {
-        "model": {"layers": [64, 32]},
-        "train": {"epochs": 2, "batch_size": 256, "num_threads": 1, "progress": False},
-        "baseline": {"num_boost_round": 20, "lgb_params": {"num_threads": 1}},
-    }
+    "rossmann_model": {"model": {"layers": [64, 32]}},
+    "rossmann_model_train": {"epochs": 2, "batch_size": 256, "num_threads": 1, "progress": False},
+    "rossmann_model_baseline": {"num_boost_round": 20, "lgb_params": {"num_threads": 1}},
 }
 
 

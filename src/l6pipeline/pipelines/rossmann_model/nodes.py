@@ -119,17 +119,17 @@ def _epoch_reporter(n_epochs: int):
 
 
 def train_network(
-    processors: dict, inputs: dict, params: Mapping
+    processors: dict, inputs: dict, model_params: Mapping, train_params: Mapping
 ) -> tuple[TabularModel, pd.DataFrame]:
     """One-cycle training of the entity-embedding network; returns it and its learning curve."""
     processor = TabularProcessor.from_dict(processors)
-    train_config = TrainConfig.from_params(params["train"])
+    train_config = TrainConfig.from_params(train_params)
     report, rows = _epoch_reporter(train_config.epochs)
     model, _ = train_entity_model(
         processor,
         inputs["train"],
         inputs["valid"],
-        ModelConfig.from_params(params["model"]),
+        ModelConfig.from_params(model_params),
         train_config,
         on_epoch_end=report,
     )

@@ -43,7 +43,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.train_network,
-                ["rossmann_processors", "rossmann_model_inputs", PARAMS],
+                [
+                    "rossmann_processors",
+                    "rossmann_model_inputs",
+                    f"{PARAMS}.model",
+                    "params:rossmann_model_train",
+                ],
                 ["rossmann_model", "rossmann_learning_curve"],
                 name="train_network",
             ),
@@ -60,7 +65,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.train_baseline,
-                ["rossmann_processors", "rossmann_model_inputs", f"{PARAMS}.baseline"],
+                ["rossmann_processors", "rossmann_model_inputs", "params:rossmann_model_baseline"],
                 "rossmann_baseline_metrics",
                 name="train_lightgbm_baseline",
             ),

@@ -46,6 +46,12 @@ def _promo2_off(tables: Tables) -> None:
     store.loc[store.index[store["Promo2"] == "1"][0], "Promo2"] = "0"
 
 
+def _duplicate_store(tables: Tables) -> None:
+    store = tables["store"]
+    copy = store.iloc[[1]].set_axis(pd.Index([len(store) + 2], name="line"))
+    tables["store"] = pd.concat([store, copy])
+
+
 def _drop_store(tables: Tables) -> None:
     store = tables["store"]
     tables["store"] = store[store["Store"] != "3"]
@@ -160,6 +166,11 @@ CORRUPTIONS = [
         "missing Sales",
         _set("train", "Sales", 13, ""),
         ["train.csv, column 'Sales'", "missing value", "line 13"],
+    ),
+    (
+        "duplicate store",
+        _duplicate_store,
+        ["store.csv", "duplicate Store in 2 rows: (2) at lines 3, "],
     ),
     (
         "store missing from store.csv",

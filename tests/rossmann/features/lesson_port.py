@@ -2,7 +2,7 @@
 
 The notebook's steps in its order, with its per-row loop (``get_elapsed``), its
 ``apply(axis=1)`` for the Promo2 Monday and its suffix-and-drop joins. Only what no longer runs
-on current pandas is modernised (``dt.isocalendar().week`` for ``dt.week``, ``pd.concat`` for
+on current pandas is modernised (``dt.isocalendar().week`` for ``dt.week``, ``day_of_week``, ``pd.concat`` for
 ``append``, keyword ``drop``, the rolling sum per store, ``date.fromisocalendar`` for the
 ``isoweek`` package, ``*_y`` columns dropped before the next join rather than at the end).
 Used as an oracle (the ``fastai`` trend alignment must agree with it on the
@@ -31,8 +31,14 @@ def add_datepart(df, fldname, drop=True):
     if not pd.api.types.is_datetime64_any_dtype(fld):
         df[fldname] = fld = pd.to_datetime(fld)
     targ_pre = re.sub("[Dd]ate$", "", fldname)
-    for n in ("Year", "Month", "Day", "Dayofweek", "Dayofyear"):
-        df[targ_pre + n] = getattr(fld.dt, n.lower())
+    for n, attr in (
+        ("Year", "year"),
+        ("Month", "month"),
+        ("Day", "day"),
+        ("Dayofweek", "day_of_week"),
+        ("Dayofyear", "day_of_year"),
+    ):
+        df[targ_pre + n] = getattr(fld.dt, attr)
     df[targ_pre + "Week"] = fld.dt.isocalendar().week.astype(np.int64)
     for n in (
         "Is_month_end",

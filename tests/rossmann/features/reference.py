@@ -65,8 +65,8 @@ def events(rows: list[dict], window: int = 7) -> dict[tuple, dict]:
     for row in rows:
         by_store.setdefault(row["Store"], []).append(row)
     out: dict[tuple, dict] = {}
-    for store, store_rows in by_store.items():
-        store_rows = sorted(store_rows, key=lambda r: r["Date"])
+    for store, unsorted in by_store.items():
+        store_rows = sorted(unsorted, key=lambda r: r["Date"])
         dates = [_date(r["Date"]) for r in store_rows]
         for i, day in enumerate(dates):
             feats = {}

@@ -109,6 +109,6 @@ def test_fastai_alignment_reproduces_the_lesson_notebook(validated):
             got, want = mine[col], theirs[col].reset_index(drop=True)
             if pd.api.types.is_datetime64_any_dtype(got):
                 want = pd.to_datetime(want).astype(got.dtype)
-            elif got.dtype == np.int64 or got.dtype == bool:
+            elif got.dtype in (np.dtype(np.int64), np.dtype(bool)):
                 want = want.astype(got.dtype)
             pd.testing.assert_series_equal(got, want, check_names=False, obj=col)

@@ -68,7 +68,9 @@ class _ChildRunTracker:
         log_metrics(result.as_dict(), step=result.epoch)
 
     def finish(self, result: StudyResult) -> None:
-        log_metrics(result.final_metrics())
+        # train_loss and valid_loss already have their per-epoch history: not logged again.
+        per_epoch = set(result.final.as_dict())
+        log_metrics({k: v for k, v in result.final_metrics().items() if k not in per_epoch})
 
 
 def child_runs(group: str, shared_params: Mapping[str, Any]):
@@ -204,7 +206,7 @@ def run_regularization_study(
     """
     settings = _settings(transforms, digits, model, study["train"])
     grid = study["grid"]
-    configs = grid_configs(grid if isinstance(grid, str) else dict(grid))
+    configs = grid_configs(dict(study["custom_grid"]) if grid == "custom" else grid)
     logger.info("regularization study: %d configurations", len(configs))
     track = child_runs("study", _shared_params(settings, len(train), len(valid)))
     results = run_grid(configs, train, valid, settings, track)

@@ -52,7 +52,9 @@ def shared_nodes() -> list[Node]:
             "rossmann_events",
             name="compute_event_features",
         ),
-        Node(build.filter_sales, "validated_train", "rossmann_train_rows", name="filter_train_sales"),
+        Node(
+            build.filter_sales, "validated_train", "rossmann_train_rows", name="filter_train_sales"
+        ),
     ]
 
 

@@ -7,9 +7,7 @@ import torch
 
 from l6pipeline.vision import augment as A
 
-ZERO = A.AugmentConfig(
-    p_flip=0.0, max_rotate=0.0, max_zoom=1.0, max_warp=0.0, max_lighting=0.0
-)
+ZERO = A.AugmentConfig(p_flip=0.0, max_rotate=0.0, max_zoom=1.0, max_warp=0.0, max_lighting=0.0)
 
 
 @pytest.fixture
@@ -64,6 +62,15 @@ def test_a_set_with_everything_at_zero_is_the_identity(batch):
 def test_zero_probability_is_the_identity(batch):
     config = A.AugmentConfig(p_flip=0.0, p_affine=0.0, p_lighting=0.0)
     assert torch.equal(A.augment(A.build_transforms(config), batch, seed=0), batch)
+
+
+@pytest.mark.parametrize("name", A.TRANSFORMS)
+def test_probability_picks_which_samples_are_transformed(name):
+    images = torch.rand(64, 3, 16, 16, generator=torch.Generator().manual_seed(2))
+    config = A.AugmentConfig(p_flip=0.5, p_affine=0.5, p_lighting=0.5)
+    out = A.augment(A.make_transform(name, config), images, seed=0)
+    untouched = (out == images).flatten(1).all(dim=1)
+    assert 10 < int(untouched.sum()) < 54  # about half, and the rest really changed
 
 
 # ---- geometric symmetries ----------------------------------------------------------------

@@ -79,14 +79,16 @@ def flip(p: float = 0.5) -> RandomHorizontalFlip:
     return RandomHorizontalFlip(p=p)
 
 
-def _unless_identity(
-    input: torch.Tensor, output: torch.Tensor, transform: torch.Tensor
-) -> torch.Tensor:
-    """``input`` for the samples whose matrix is the identity (resampling is exact only up to
-    rounding), ``output`` for the others."""
-    eye = torch.eye(3, device=transform.device, dtype=transform.dtype)
-    still = (transform == eye).flatten(1).all(dim=1).to(input.device)
-    return torch.where(still.view(-1, 1, 1, 1), input, output)
+def _keep_where(still: torch.Tensor, input: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+    """``input`` for the samples flagged in ``still`` (a CPU bool vector computed from the
+    sampled parameters, so no device sync), ``output`` for the others.
+
+    Resampling with an identity matrix reproduces the input only up to rounding; this makes
+    magnitude 0 exactly the identity. Nothing is copied when no sample is flagged.
+    """
+    if not bool(still.any()):
+        return output
+    return torch.where(still.to(input.device).view(-1, 1, 1, 1), input, output)
 
 
 class RandomRotate(RandomAffine):
@@ -99,7 +101,7 @@ class RandomRotate(RandomAffine):
 
     def apply_transform(self, input, params, flags, transform=None):  # noqa: D102
         output = super().apply_transform(input, params, flags, transform)
-        return _unless_identity(input, output, transform)
+        return _keep_where(params["angle"].cpu() == 0, input, output)
 
 
 def rotate(
@@ -129,7 +131,9 @@ class RandomZoom(RandomAffine):
         lo, hi = scale
         if not 1.0 <= lo <= hi:
             raise ValueError(f"zoom scale must satisfy 1 <= low <= high, got {scale}")
-        super().__init__(degrees=0.0, scale=(lo, hi), padding_mode=_check_padding(padding_mode), p=p)
+        super().__init__(
+            degrees=0.0, scale=(lo, hi), padding_mode=_check_padding(padding_mode), p=p
+        )
 
     def generate_parameters(self, batch_shape: tuple[int, ...]) -> dict[str, torch.Tensor]:
         params = super().generate_parameters(batch_shape)
@@ -144,7 +148,10 @@ class RandomZoom(RandomAffine):
 
     def apply_transform(self, input, params, flags, transform=None):  # noqa: D102
         output = super().apply_transform(input, params, flags, transform)
-        return _unless_identity(input, output, transform)
+        still = (params["scale"].cpu() == 1).all(dim=1) & (params["translations"].cpu() == 0).all(
+            dim=1
+        )
+        return _keep_where(still, input, output)
 
 
 def zoom(
@@ -180,7 +187,9 @@ class RandomWarp(RandomPerspective):
         p: float = 1.0,
     ) -> None:
         if sampling_method not in WARP_SAMPLINGS:
-            raise ValueError(f"warp sampling must be one of {WARP_SAMPLINGS}, got {sampling_method!r}")
+            raise ValueError(
+                f"warp sampling must be one of {WARP_SAMPLINGS}, got {sampling_method!r}"
+            )
         kornia_sampling = "basic" if sampling_method == "symmetric" else sampling_method
         super().__init__(distortion_scale=distortion_scale, sampling_method=kornia_sampling, p=p)
         self.sampling = sampling_method
@@ -230,7 +239,7 @@ class RandomWarp(RandomPerspective):
         )
         # Corners that did not move: the homography is the identity only up to rounding.
         still = (params["end_points"] == params["start_points"]).flatten(1).all(dim=1)
-        return torch.where(still.to(input.device).view(-1, 1, 1, 1), input, out)
+        return _keep_where(still.cpu(), input, out)
 
 
 def warp(
@@ -277,7 +286,7 @@ class RandomLogitBrightness(IntensityAugmentationBase2D):
     ) -> torch.Tensor:
         change = params["change"].to(input.device, input.dtype).view(-1, 1, 1, 1)
         out = torch.sigmoid(_logit(input) + torch.logit(change))
-        return torch.where(change == 0.5, input, out)
+        return _keep_where(params["change"].cpu() == 0.5, input, out)
 
 
 class RandomLogitContrast(IntensityAugmentationBase2D):
@@ -302,7 +311,7 @@ class RandomLogitContrast(IntensityAugmentationBase2D):
     ) -> torch.Tensor:
         log_scale = params["log_scale"].to(input.device, input.dtype).view(-1, 1, 1, 1)
         out = torch.sigmoid(_logit(input) * torch.exp(log_scale))
-        return torch.where(log_scale == 0.0, input, out)
+        return _keep_where(params["log_scale"].cpu() == 0.0, input, out)
 
 
 def brightness(magnitude: float = 0.4, p: float = 1.0) -> RandomLogitBrightness:

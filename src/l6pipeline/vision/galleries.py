@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from PIL import Image
+from skimage import data as skimage_data
 
 from l6pipeline.vision.augment import (
     PADDING_MODES,
@@ -56,8 +57,6 @@ def square(image: torch.Tensor, size: int) -> torch.Tensor:
 def load_photo(path: str | Path | None = None, size: int = 224) -> torch.Tensor:
     """A colour photo as ``[3, size, size]``: ``path``, or scikit-image's bundled cat (Chelsea)."""
     if path is None:
-        from skimage import data as skimage_data
-
         array = skimage_data.chelsea()  # ships inside scikit-image: no download
     else:
         with Image.open(path) as img:

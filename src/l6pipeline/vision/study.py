@@ -32,6 +32,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything  # noqa: E402
 from l6pipeline.nn.training import evaluate  # noqa: E402
@@ -186,7 +187,9 @@ def grid_configs(
         raise ValueError(f"unknown grid keys: {sorted(unknown)}")
     keys = [k for k in GRID_KEYS if k in spec]
     values = [list(spec[k]) for k in keys]
-    return [StudyConfig(**dict(zip(keys, combo, strict=True))) for combo in itertools.product(*values)]
+    return [
+        StudyConfig(**dict(zip(keys, combo, strict=True))) for combo in itertools.product(*values)
+    ]
 
 
 def train_one(
@@ -306,10 +309,21 @@ def comparison_figure(results: Sequence[StudyResult], title: str | None = None) 
         epochs = np.arange(1, len(r.history) + 1)
         label = r.label or r.config.name
         (line,) = ax_acc.plot(epochs, [e.metrics["accuracy"] for e in r.history], label=label)
-        ax_loss.plot(epochs, [e.valid_loss for e in r.history], color=line.get_color(),
-                     label=f"{label}: valid")
-        ax_loss.plot(epochs, [e.train_loss for e in r.history], color=line.get_color(),
-                     linestyle="--", label=f"{label}: train")
+        ax_loss.plot(
+            epochs,
+            [e.valid_loss for e in r.history],
+            color=line.get_color(),
+            label=f"{label}: valid",
+        )
+        ax_loss.plot(
+            epochs,
+            [e.train_loss for e in r.history],
+            color=line.get_color(),
+            linestyle="--",
+            label=f"{label}: train",
+        )
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_loss.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss (train: dashed)")
     ax_acc.legend()
@@ -341,8 +355,12 @@ def loss_curves_figure(results: Sequence[StudyResult], ncols: int = 4) -> Figure
         ax.grid(alpha=0.3)
     for ax in axes.flat[n:]:
         ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("cross-entropy")
+    for ax in axes[-1, :]:
+        ax.set_xlabel("epoch")
+    axes.flat[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.flat[0].legend(fontsize=8)
-    fig.supxlabel("epoch")
-    fig.supylabel("cross-entropy")
+    fig.suptitle("training loss (dashed: mean over the epoch's batches) vs validation loss")
     fig.tight_layout()
     return fig

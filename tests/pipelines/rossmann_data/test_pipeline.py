@@ -42,6 +42,28 @@ def test_pipeline_validates_then_builds_features():
     }
 
 
+LAYER_ORDER = ["raw", "intermediate", "primary", "feature"]
+
+
+def test_every_dataset_has_a_layer_and_layers_only_move_forward(kedro_project: Path):
+    """kedro-viz shows layer bands only when no node goes back to an earlier layer."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(kedro_project)
+    with KedroSession.create(project_path=kedro_project) as session:
+        catalog = session.load_context().catalog
+
+    def layer(name: str) -> int:
+        meta = getattr(catalog.get(name), "metadata", None) or {}
+        return LAYER_ORDER.index(meta["kedro-viz"]["layer"])
+
+    for node in create_pipeline().nodes:
+        inputs = [layer(n) for n in node.inputs if not n.startswith("params:")]
+        outputs = [layer(n) for n in node.outputs]
+        assert max(inputs) <= min(outputs), node.name
+
+
 @pytest.mark.slow
 def test_kedro_run_on_synthetic_data(kedro_project: Path):
     run(kedro_project, ["rossmann_synthetic"], params=SMALL)
@@ -58,8 +80,9 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
     assert train["StateHoliday"].dtype == bool
     assert "Id" in test and "Sales" not in test
     assert not [c for c in train if c.endswith("_y") or c.startswith("__index")]
-    for name in ("store", "weather", "trend_state", "trend_national", "events"):
+    for name in ("store", "weather", "trend_state", "trend_national"):
         assert (kedro_project / f"data/03_primary/rossmann/{name}.parquet").is_file()
+    assert (kedro_project / FEATURES / "events.parquet").is_file()
 
     # the lesson's week alignment is one parameter away
     run(kedro_project, ["rossmann_data"], params={"rossmann_data": {"trend_alignment": "fastai"}})
@@ -77,5 +100,8 @@ def test_kedro_run_on_the_real_files(kedro_project: Path, shared_rossmann: Path)
         (raw / path.name).symlink_to(path)
     run(kedro_project, ["rossmann_data"], env="kaggle")
     train = pd.read_parquet(kedro_project / FEATURES / "train_features.parquet")
+    test = pd.read_parquet(kedro_project / FEATURES / "test_features.parquet")
+    assert len(test) == len(pd.read_csv(shared_rossmann / "test.csv", usecols=["Id"]))
+    assert train[["trend", "trend_DE", "State", "Mean_TemperatureC"]].notna().all().all()
     sales = pd.read_csv(shared_rossmann / "train.csv", usecols=["Sales"])["Sales"]
     assert len(train) == int((sales != 0).sum())

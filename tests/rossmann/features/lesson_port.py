@@ -116,10 +116,9 @@ def lesson_tables(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Dat
     joined_test = join_df(joined_test, weather, ["State", "Date"])
     assert len(joined[joined.Mean_TemperatureC.isnull()]) == 0
     assert len(joined_test[joined_test.Mean_TemperatureC.isnull()]) == 0
-    for df in (joined, joined_test):
-        for c in df.columns:
-            if c.endswith("_y") and c in df.columns:
-                df.drop(c, inplace=True, axis=1)
+    joined, joined_test = (
+        df.drop(columns=[c for c in df.columns if c.endswith("_y")]) for df in (joined, joined_test)
+    )
 
     for df in (joined, joined_test):
         df["CompetitionOpenSinceYear"] = df.CompetitionOpenSinceYear.fillna(1900).astype(np.int32)

@@ -60,6 +60,16 @@ def test_missing_left_keys_are_unmatched():
         left_join(left, right, "k")
 
 
+def test_all_missing_left_keys_and_empty_tables():
+    right = pd.DataFrame({"k": [1.0], "v": [1]})
+    with pytest.raises(JoinError, match="2 of 2"):
+        left_join(pd.DataFrame({"k": [np.nan, np.nan]}), right, "k")
+    empty = left_join(pd.DataFrame({"k": pd.Series([], dtype=float)}), right, "k")
+    assert list(empty.columns) == ["k", "v"] and len(empty) == 0
+    with pytest.raises(JoinError, match="1 of 1"):
+        left_join(pd.DataFrame({"k": [1.0]}), right.iloc[:0], "k")
+
+
 def test_duplicate_right_keys_fail():
     left = pd.DataFrame({"k": [1]})
     right = pd.DataFrame({"k": [1, 1], "v": [1, 2]})

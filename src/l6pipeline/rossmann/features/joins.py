@@ -39,8 +39,8 @@ def _encode_keys(
         # Factorize each side (fast, C/Arrow hashing), then match only the distinct values.
         rcodes, runiques = pd.factorize(right[rkey])
         lcodes, luniques = pd.factorize(left[lkey])
-        mapped = pd.Index(runiques).get_indexer(luniques)
-        lcodes = np.where(lcodes >= 0, mapped[np.maximum(lcodes, 0)], -1)
+        mapped = np.append(pd.Index(runiques).get_indexer(luniques), -1)  # [-1]: missing key
+        lcodes = mapped[lcodes]
         left_bad |= lcodes < 0
         right_bad |= rcodes < 0
         size = max(len(runiques), 1)

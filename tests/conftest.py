@@ -70,11 +70,19 @@ def run_kedro(
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    import mlflow
+
     bootstrap_project(project_path)
-    with KedroSession.create(
-        project_path=project_path, env=env, runtime_params=params or {}
-    ) as session:
-        return session.run(pipeline_names=pipeline_names)
+    try:
+        with KedroSession.create(
+            project_path=project_path, env=env, runtime_params=params or {}
+        ) as session:
+            return session.run(pipeline_names=pipeline_names)
+    finally:
+        # kedro-mlflow leaves its run active in this process when a run fails; close it so the
+        # next run in the same test process starts its own run.
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
 
 
 @pytest.fixture

@@ -14,7 +14,13 @@ on the now deprecated ``register_backward_hook``) for Grad-CAM. Here:
   evidence *for* class ``c`` is kept), ``L = ReLU(sum_k alpha_k A_k)``.
 
 Both heatmaps have the resolution of the hooked layer; :func:`upsample` brings them to the
-image's size for overlays and the pointing game.
+image's size for overlays and the pointing game. Plain bilinear resizing (``align_corners=False``,
+what ``imshow(extent=...)`` does too) assumes cell ``k`` of an ``s``-times smaller map is centred
+on pixel ``s*k + (s-1)/2``. A 3x3 convolution with padding 1 and stride 2 centres its output
+``k`` on input pixel ``2k``, so after three of them cell ``k`` looks at pixel ``8k``, 3.5 pixels
+up-left of where plain resizing draws it. :func:`feature_geometry` computes the true
+``(scale, offset)`` of a chain of layers and :func:`upsample` with ``geometry=`` places each
+cell on its own centre.
 """
 
 from __future__ import annotations
@@ -140,10 +146,64 @@ def grad_cam(
     return cam.cpu(), logits.detach().cpu()
 
 
-def upsample(heatmaps: torch.Tensor, size: tuple[int, int] | int) -> torch.Tensor:
-    """``[N, h, w]`` -> ``[N, H, W]`` by bilinear interpolation (for overlays, pointing game)."""
+def _pair(value) -> int | float:
+    return value[0] if isinstance(value, tuple | list) else value
+
+
+def feature_geometry(module: nn.Module) -> tuple[float, float]:
+    """``(scale, offset)``: output cell ``k`` of ``module`` is centred on input pixel ``scale*k + offset``.
+
+    Walks ``module``'s convolutions and pooling layers in registration order, so it holds for a
+    chain such as ``SmallCNN.features`` (square kernels, equal strides along both axes).
+    """
+    scale, offset = 1.0, 0.0
+    for layer in module.modules():
+        if not isinstance(layer, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+            continue
+        kernel = _pair(layer.kernel_size)
+        stride = _pair(layer.stride) or kernel
+        dilation = _pair(getattr(layer, "dilation", 1))
+        padding = layer.padding
+        extent = dilation * (kernel - 1) / 2
+        if isinstance(padding, str):  # "valid" or "same" (stride 1)
+            padding = 0 if padding == "valid" else extent
+        padding = _pair(padding)
+        # this layer's output k sits on its input index stride*k - padding + extent
+        offset += scale * (extent - padding)
+        scale *= stride
+    return scale, offset
+
+
+def _placed_axis(n_in: int, n_out: int, scale: float, offset: float) -> torch.Tensor:
+    """Normalized grid_sample coordinates (align_corners=True) of output pixels on ``n_in`` cells."""
+    if n_in == 1:
+        return torch.zeros(n_out)
+    cells = (torch.arange(n_out, dtype=torch.float32) - offset) / scale
+    return 2 * cells / (n_in - 1) - 1
+
+
+def upsample(
+    heatmaps: torch.Tensor,
+    size: tuple[int, int] | int,
+    geometry: tuple[float, float] | None = None,
+) -> torch.Tensor:
+    """``[N, h, w]`` -> ``[N, H, W]`` by bilinear interpolation (for overlays, pointing game).
+
+    ``geometry=None``: plain resizing (``align_corners=False``). ``geometry=(scale, offset)``
+    (see :func:`feature_geometry`): cell ``k`` lands on pixel ``scale*k + offset``, values in
+    between are interpolated and values beyond the outer cells are held (border padding).
+    """
     size = (size, size) if isinstance(size, int) else tuple(size)
-    return F.interpolate(heatmaps[:, None].float(), size=size, mode="bilinear", align_corners=False)[:, 0]
+    heat = heatmaps[:, None].float()
+    if geometry is None:
+        return F.interpolate(heat, size=size, mode="bilinear", align_corners=False)[:, 0]
+    scale, offset = geometry
+    gy = _placed_axis(heat.shape[-2], size[0], scale, offset)
+    gx = _placed_axis(heat.shape[-1], size[1], scale, offset)
+    yy, xx = torch.meshgrid(gy, gx, indexing="ij")
+    grid = torch.stack([xx, yy], dim=-1)[None].expand(len(heat), -1, -1, -1).to(heat.device)
+    out = F.grid_sample(heat, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return out[:, 0]
 
 
 def normalize(heatmaps: torch.Tensor) -> torch.Tensor:

@@ -10,14 +10,15 @@ import matplotlib
 matplotlib.use("Agg")  # figures are saved by Kedro datasets, never shown on a screen
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 
-def to_display(image: torch.Tensor) -> torch.Tensor:
+def to_display(image: torch.Tensor) -> np.ndarray:
     """``[C, H, W]`` in [0, 1] -> ``[H, W]`` (one channel) or ``[H, W, 3]`` for ``imshow``."""
     image = image.detach().cpu().float().clamp(0, 1)
-    return image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)
+    return (image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)).numpy()
 
 
 def image_grid(

@@ -96,3 +96,18 @@ def test_sales_predictor_packs_inputs_into_one_tensor():
         expected = torch.exp(model(x_cat, x_cont))
         got = SalesPredictor(model, n_cat=2)(packed)
     assert torch.allclose(got, expected)
+
+
+def test_sales_predictor_reads_the_packed_processor_output(frame):
+    from l6pipeline.tabular.processors import TabularProcessor
+    from tests.tabular.conftest import CAT_VARS, CONT_VARS
+
+    proc = TabularProcessor.fit(frame, CAT_VARS, CONT_VARS)
+    arrays = proc.transform(frame.head(8))
+    sizes = [(n, 3) for n in proc.cardinalities.values()]
+    model = TabularModel(sizes, n_cont=len(CONT_VARS), layers=(8,), ps=(0.0,)).eval()
+    with torch.no_grad():
+        expected = torch.exp(model(torch.from_numpy(arrays.cats), torch.from_numpy(arrays.conts)))
+        got = SalesPredictor(model, n_cat=len(proc.cat_names))(torch.from_numpy(arrays.packed()))
+    assert arrays.packed().shape == (8, len(proc.cat_names) + len(CONT_VARS))
+    assert torch.allclose(got, expected)

@@ -120,7 +120,5 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
         .loc[pd.MultiIndex.from_frame(valid[["Date", "Store"]].head(50))]
         .reset_index()
     )
-    arrays = processor.transform(rows)
-    features = np.concatenate([arrays.cats, arrays.conts], axis=1).astype(np.float32)
-    predicted = served.predict(features).reshape(-1)
+    predicted = served.predict(processor.transform(rows).packed()).reshape(-1)
     assert np.allclose(predicted, valid["Predicted"].head(50), rtol=1e-4)

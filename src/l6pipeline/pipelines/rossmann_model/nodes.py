@@ -266,7 +266,7 @@ def log_model(model: TabularModel, processors: dict, inputs: dict) -> None:
         return
     processor = TabularProcessor.from_dict(processors)
     arrays, _ = inputs["valid"]
-    example = np.concatenate([arrays.cats[:5], arrays.conts[:5]], axis=1).astype(np.float32)
+    example = arrays.packed()[:5]
     served = SalesPredictor(model.cpu().eval(), n_cat=len(processor.cat_names)).eval()
     mlflow.pytorch.log_model(
         served,

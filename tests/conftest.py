@@ -67,10 +67,9 @@ def run_kedro(
     params: dict | None = None,
 ) -> dict:
     """Run pipelines in a fresh KedroSession of ``project_path``; return the run's free outputs."""
+    import mlflow
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
-
-    import mlflow
 
     bootstrap_project(project_path)
     try:

@@ -211,4 +211,6 @@ def normalize(heatmaps: torch.Tensor) -> torch.Tensor:
     flat = heatmaps.flatten(1)
     low = flat.min(dim=1).values[:, None, None]
     span = (flat.max(dim=1).values - flat.min(dim=1).values)[:, None, None]
-    return torch.where(span > 0, (heatmaps - low) / span.clamp_min(1e-12), torch.zeros_like(heatmaps))
+    return torch.where(
+        span > 0, (heatmaps - low) / span.clamp_min(1e-12), torch.zeros_like(heatmaps)
+    )

@@ -104,23 +104,25 @@ def label_files(
         raise ValueError(f"label_from must be 'folder' or 'regex', got {label_from!r}")
     kept = [(f, lab) for f, lab in zip(files, labels, strict=True) if lab is not None]
     if len(kept) < len(files):
-        logger.warning("%d of %d images have no label and are left out", len(files) - len(kept), len(files))
+        logger.warning(
+            "%d of %d images have no label and are left out", len(files) - len(kept), len(files)
+        )
     return [f for f, _ in kept], [lab for _, lab in kept]
 
 
 def read_image(path: str | Path, size: int, channels: int = 1, resize: str = "crop") -> np.ndarray:
     """One image as float32 ``[channels, size, size]`` in [0, 1] (Pillow, no torchvision)."""
-    with Image.open(path) as img:
-        img = img.convert("L" if channels == 1 else "RGB")
-        if resize == "crop":
-            scale = size / min(img.size)
-            w, h = max(size, round(img.width * scale)), max(size, round(img.height * scale))
-            img = img.resize((w, h), Image.Resampling.BILINEAR)
-            left, top = (w - size) // 2, (h - size) // 2
-            img = img.crop((left, top, left + size, top + size))
-        else:
-            img = img.resize((size, size), Image.Resampling.BILINEAR)
-        array = np.asarray(img, dtype=np.float32) / 255.0
+    with Image.open(path) as opened:
+        img = opened.convert("L" if channels == 1 else "RGB")
+    if resize == "crop":
+        scale = size / min(img.size)
+        w, h = max(size, round(img.width * scale)), max(size, round(img.height * scale))
+        img = img.resize((w, h), Image.Resampling.BILINEAR)
+        left, top = (w - size) // 2, (h - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+    else:
+        img = img.resize((size, size), Image.Resampling.BILINEAR)
+    array = np.asarray(img, dtype=np.float32) / 255.0
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 
 

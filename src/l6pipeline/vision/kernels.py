@@ -16,8 +16,13 @@ flat region keeps its brightness); Sobel x, Sobel y, outline and the lesson's ed
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
+from skimage import data as skimage_data
 
 from l6pipeline.vision.spreadsheet import conv_output_size
 
@@ -102,3 +107,22 @@ def average_pool(image: torch.Tensor, size: int | None) -> torch.Tensor:
     if size is None:
         return F.adaptive_avg_pool2d(image[None], 1)[0]
     return F.avg_pool2d(image[None], size)[0]
+
+
+def load_photo(path: str | Path | None = None, max_side: int | None = None) -> torch.Tensor:
+    """A colour photo ``[3, H, W]`` in [0, 1]: ``path``, or scikit-image's bundled cat (Chelsea).
+
+    ``max_side`` shrinks it (keeping the aspect ratio) so its longer side is at most that.
+    """
+    if path is None:
+        img = Image.fromarray(skimage_data.chelsea())  # ships inside scikit-image: no download
+    else:
+        with Image.open(path) as opened:
+            img = opened.convert("RGB")
+    if max_side is not None and max(img.size) > max_side:
+        scale = max_side / max(img.size)
+        img = img.resize(
+            (round(img.width * scale), round(img.height * scale)), Image.Resampling.BILINEAR
+        )
+    array = np.asarray(img, dtype=np.float32) / 255.0
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())

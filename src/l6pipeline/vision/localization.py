@@ -84,7 +84,9 @@ def make_canvas_set(
         raise ValueError(f"box must be 'ink' or 'patch', got {box!r}")
     images = images.float()
     if object_size is not None and images.shape[-1] != object_size:
-        images = F.interpolate(images, size=(object_size, object_size), mode="bilinear", align_corners=False).clamp(0, 1)
+        images = F.interpolate(
+            images, size=(object_size, object_size), mode="bilinear", align_corners=False
+        ).clamp(0, 1)
     n, c, h, w = images.shape
     if h > canvas or w > canvas:
         raise ValueError(f"objects of {h}x{w} do not fit on a {canvas}x{canvas} canvas")
@@ -95,15 +97,23 @@ def make_canvas_set(
     out = background.clone()
     boxes = torch.empty(n, 4, dtype=torch.long)
     for i in range(n):
-        t, l = int(tops[i]), int(lefts[i])
-        region = out[i, :, t : t + h, l : l + w]
-        out[i, :, t : t + h, l : l + w] = torch.maximum(region, images[i])
+        top, left = int(tops[i]), int(lefts[i])
+        region = out[i, :, top : top + h, left : left + w]
+        out[i, :, top : top + h, left : left + w] = torch.maximum(region, images[i])
         if box == "ink":
             bt, bl, bb, br = ink_box(images[i], ink_threshold)
         else:
             bt, bl, bb, br = 0, 0, h, w
-        boxes[i] = torch.tensor([t + bt, l + bl, t + bb, l + br])
+        boxes[i] = torch.tensor([top + bt, left + bl, top + bb, left + br])
     return CanvasSet(out, labels.clone(), boxes, classes)
+
+
+def grow_boxes(boxes: torch.Tensor, tolerance: int, size: int) -> torch.Tensor:
+    """Boxes enlarged by ``tolerance`` pixels on every side, clipped to the canvas."""
+    if tolerance == 0:
+        return boxes
+    grown = boxes + torch.tensor([-tolerance, -tolerance, tolerance, tolerance])
+    return grown.clamp(0, size)
 
 
 def box_masks(boxes: torch.Tensor, size: int) -> torch.Tensor:
@@ -115,13 +125,21 @@ def box_masks(boxes: torch.Tensor, size: int) -> torch.Tensor:
     return rows[:, :, None] & cols[:, None, :]
 
 
-def pointing_hits(heatmaps: torch.Tensor, boxes: torch.Tensor, size: int) -> torch.Tensor:
+def pointing_hits(
+    heatmaps: torch.Tensor, boxes: torch.Tensor, size: int, tolerance: int = 0
+) -> torch.Tensor:
     """Per image, the (expected) hit in [0, 1]: share of the maximal pixels inside the box.
 
     ``heatmaps [N, h, w]`` at any resolution are upsampled (bilinear) to ``size x size``
-    first. Pixels within ``1e-6`` of the range of the maximum count as ties.
+    first. Pixels within ``1e-6`` of the range of the maximum count as ties. ``tolerance``
+    grows each box by that many pixels (Zhang et al. allow 15 pixels on 224-pixel images).
     """
-    heat = upsample(heatmaps, size) if heatmaps.shape[-1] != size or heatmaps.shape[-2] != size else heatmaps.float()
+    boxes = grow_boxes(boxes, tolerance, size)
+    heat = (
+        upsample(heatmaps, size)
+        if heatmaps.shape[-1] != size or heatmaps.shape[-2] != size
+        else heatmaps.float()
+    )
     flat = heat.flatten(1)
     high = flat.max(dim=1).values[:, None]
     low = flat.min(dim=1).values[:, None]
@@ -130,12 +148,15 @@ def pointing_hits(heatmaps: torch.Tensor, boxes: torch.Tensor, size: int) -> tor
     return (tied & inside).sum(dim=1).float() / tied.sum(dim=1).float()
 
 
-def pointing_game(heatmaps: torch.Tensor, boxes: torch.Tensor, size: int) -> float:
+def pointing_game(
+    heatmaps: torch.Tensor, boxes: torch.Tensor, size: int, tolerance: int = 0
+) -> float:
     """The pointing-game score: mean (expected) hit over images."""
-    return float(pointing_hits(heatmaps, boxes, size).mean())
+    return float(pointing_hits(heatmaps, boxes, size, tolerance).mean())
 
 
-def chance_level(boxes: torch.Tensor, size: int) -> float:
-    """Expected score of a random point: mean box area / canvas area."""
+def chance_level(boxes: torch.Tensor, size: int, tolerance: int = 0) -> float:
+    """Expected score of a random point: mean box area / canvas area (boxes grown likewise)."""
+    boxes = grow_boxes(boxes, tolerance, size)
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     return float(areas.float().mean() / (size * size))

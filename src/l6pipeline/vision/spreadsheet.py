@@ -28,14 +28,18 @@ import torch
 import torch.nn.functional as F
 
 
-def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+def conv_output_size(
+    n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
     """Output length of a convolution along one axis: ``floor((n + 2p - d(k-1) - 1) / s) + 1``."""
     return (n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def _check(x: torch.Tensor, weight: torch.Tensor) -> None:
     if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(f"expected x [N,C,H,W] and weight [O,C,kH,kW], got {tuple(x.shape)}, {tuple(weight.shape)}")
+        raise ValueError(
+            f"expected x [N,C,H,W] and weight [O,C,kH,kW], got {tuple(x.shape)}, {tuple(weight.shape)}"
+        )
     if x.shape[1] != weight.shape[1]:
         raise ValueError(f"x has {x.shape[1]} channels but the filters span {weight.shape[1]}")
 
@@ -131,7 +135,9 @@ def tied_weight_index(
     return index
 
 
-def conv_matrix(weight: torch.Tensor, in_hw: tuple[int, int], stride: int = 1, padding: int = 0) -> torch.Tensor:
+def conv_matrix(
+    weight: torch.Tensor, in_hw: tuple[int, int], stride: int = 1, padding: int = 0
+) -> torch.Tensor:
     """The convolution as a dense matrix ``[C_out*H_out*W_out, C_in*H*W]`` (mostly zeros)."""
     index = tied_weight_index(tuple(weight.shape), in_hw, stride, padding)
     flat = torch.cat([weight.reshape(-1), weight.new_zeros(1)])  # index -1 -> the appended 0
@@ -223,7 +229,9 @@ def spreadsheet_forward(
     hp, wp = h // 2, w // 2
     pool = relu2[..., : 2 * hp, : 2 * wp].reshape(1, c, hp, 2, wp, 2).amax(dim=(3, 5))
     if weights.dense.shape != pool.shape[1:]:
-        raise ValueError(f"dense weights {tuple(weights.dense.shape)} do not fit pool {tuple(pool.shape[1:])}")
+        raise ValueError(
+            f"dense weights {tuple(weights.dense.shape)} do not fit pool {tuple(pool.shape[1:])}"
+        )
     output = (pool[0] * weights.dense).sum()
     return {
         "input": x[0],
@@ -236,7 +244,9 @@ def spreadsheet_forward(
     }
 
 
-def method_disagreement(digit: torch.Tensor, weights: SheetWeights | None = None) -> dict[str, float]:
+def method_disagreement(
+    digit: torch.Tensor, weights: SheetWeights | None = None
+) -> dict[str, float]:
     """Largest absolute difference of every stage from ``conv2d``'s, per other method."""
     reference = spreadsheet_forward(digit, weights, "conv2d")
     result = {}
@@ -244,7 +254,5 @@ def method_disagreement(digit: torch.Tensor, weights: SheetWeights | None = None
         if method == "conv2d":
             continue
         stages = spreadsheet_forward(digit, weights, method)
-        result[method] = max(
-            float((stages[k] - reference[k]).abs().max()) for k in reference
-        )
+        result[method] = max(float((stages[k] - reference[k]).abs().max()) for k in reference)
     return result

@@ -18,7 +18,8 @@ PIPELINES = {
     "cnn",
     "augmentation",
 }
-LAYERS = {
+# Kedro's data-engineering convention, in the order data flow through them.
+LAYER_ORDER = [
     "raw",
     "intermediate",
     "primary",
@@ -27,7 +28,8 @@ LAYERS = {
     "models",
     "model_output",
     "reporting",
-}
+]
+LAYERS = set(LAYER_ORDER)
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +91,27 @@ def test_telemetry_consent_is_refused_in_the_project(monkeypatch):
     for var in ("DO_NOT_TRACK", "KEDRO_DISABLE_TELEMETRY"):
         monkeypatch.delenv(var, raising=False)
     assert _check_for_telemetry_consent(PROJECT_ROOT) is False
+
+
+def _layer(catalog, name: str) -> str | None:
+    dataset = catalog.get(name)
+    metadata = getattr(dataset, "metadata", None) or {}
+    return metadata.get("kedro-viz", {}).get("layer")
+
+
+@pytest.mark.parametrize("env", [None, "kaggle"])
+def test_layers_only_move_forward_along_every_node(kedro_project, pipelines, env):
+    """kedro-viz draws layers as bands; a node feeding an earlier layer breaks the picture."""
+    catalog = _context(kedro_project, env).catalog
+    rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
+    backwards = []
+    for node in pipelines["__default__"].nodes + pipelines["rossmann_synthetic"].nodes:
+        inputs = [_layer(catalog, d) for d in node.inputs if not d.startswith("params:")]
+        outputs = [_layer(catalog, d) for d in node.outputs]
+        latest_in = max((rank[x] for x in inputs if x), default=-1)
+        earliest_out = min((rank[x] for x in outputs if x), default=len(rank))
+        if latest_in > earliest_out:
+            backwards.append(f"{node.name}: {inputs} -> {outputs}")
+    assert not backwards, "nodes writing to an earlier layer than they read:\n" + "\n".join(
+        backwards
+    )

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from l6pipeline.nn import Dropout
+from l6pipeline.nn.dropout import SPARSE_BELOW, _dropped_positions
 
 N = 1_000_000  # elements per statistical check: standard errors ~1e-3
 
@@ -42,7 +43,8 @@ def test_rejects_probabilities_outside_unit_interval(p):
         Dropout(p)
 
 
-@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+# Small p (below SPARSE_BELOW) takes the sampled-positions path, the others one draw per element.
+@pytest.mark.parametrize("p", [0.001, 0.01, 0.1, 0.5, 0.8])
 def test_dropped_fraction_matches_p(p):
     torch.manual_seed(0)
     y = Dropout(p).train()(torch.ones(N))
@@ -50,7 +52,7 @@ def test_dropped_fraction_matches_p(p):
     assert abs(dropped - p) < 5 * _sigma_fraction(p)
 
 
-@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+@pytest.mark.parametrize("p", [0.01, 0.1, 0.5, 0.8])
 def test_survivors_are_scaled_and_expectation_is_preserved(p):
     torch.manual_seed(1)
     x = torch.full((N,), 3.0)
@@ -61,9 +63,9 @@ def test_survivors_are_scaled_and_expectation_is_preserved(p):
     assert abs(y.mean().item() - 3.0) < 5 * 3.0 * math.sqrt(p / (1 - p) / N)
 
 
-def test_gradient_flows_only_through_kept_units():
+@pytest.mark.parametrize("p", [0.4, 0.02])
+def test_gradient_flows_only_through_kept_units(p):
     torch.manual_seed(2)
-    p = 0.4
     x = torch.randn(200, 30, requires_grad=True)
     y = Dropout(p).train()(x)
     y.backward(torch.ones_like(y))
@@ -73,9 +75,10 @@ def test_gradient_flows_only_through_kept_units():
     assert torch.allclose(x.grad[kept], torch.full_like(x.grad[kept], 1 / (1 - p)))
 
 
-def test_masks_differ_between_calls_but_follow_the_seed():
+@pytest.mark.parametrize("p", [0.5, 0.01])
+def test_masks_differ_between_calls_but_follow_the_seed(p):
     x = torch.ones(1000)
-    drop = Dropout(0.5).train()
+    drop = Dropout(p).train()
     torch.manual_seed(3)
     first, second = drop(x), drop(x)
     assert not torch.equal(first, second)
@@ -98,7 +101,7 @@ def test_does_not_use_torch_dropout(monkeypatch):
     assert set(y.unique().tolist()) <= {0.0, 2.0}
 
 
-@pytest.mark.parametrize("p", [0.2, 0.5])
+@pytest.mark.parametrize("p", [0.01, 0.2, 0.5])
 def test_matches_nn_dropout_in_distribution(p):
     torch.manual_seed(4)
     x = torch.rand(N) + 0.5  # no zeros in the input: a zero output means dropped
@@ -123,3 +126,35 @@ def test_works_on_half_precision_and_keeps_dtype():
 
 def test_repr_shows_p():
     assert "p=0.25" in repr(Dropout(0.25))
+
+
+@pytest.mark.parametrize("p", [0.001, 0.01, SPARSE_BELOW / 2])
+def test_sampled_positions_cover_the_whole_tensor_uniformly(p):
+    """Every tenth of the tensor (the last one too) loses a share p of its units."""
+    torch.manual_seed(5)
+    dropped = Dropout(p).train()(torch.ones(N)) == 0
+    for block in dropped.view(10, -1):
+        assert abs(block.float().mean().item() - p) < 5 * _sigma_fraction(p, N // 10)
+
+
+def test_sampled_drop_counts_are_binomial():
+    """Counts per call have the Binomial(n, p) mean and variance: units drop independently."""
+    torch.manual_seed(6)
+    n, p, calls = 1000, 0.01, 4000
+    drop = Dropout(p).train()
+    counts = torch.tensor([(drop(torch.ones(n)) == 0).sum().item() for _ in range(calls)]).double()
+    mean, var = n * p, n * p * (1 - p)
+    assert abs(counts.mean().item() - mean) < 5 * math.sqrt(var / calls)
+    assert abs(counts.var().item() - var) < 5 * var * math.sqrt(2 / (calls - 1))
+
+
+@pytest.mark.parametrize("chunk", [1, 7])
+def test_dropped_positions_draw_more_gaps_when_the_first_ones_fall_short(chunk):
+    torch.manual_seed(7)
+    n, p = 200_000, 0.01
+    positions = _dropped_positions(n, p, chunk=chunk)
+    assert positions.dtype == torch.long
+    assert positions.min() >= 0 and positions.max() < n
+    assert bool((positions.diff() > 0).all())  # sorted, no position twice
+    assert abs(len(positions) / n - p) < 5 * _sigma_fraction(p, n)
+    assert positions.max() > n - 2_000  # the end of the tensor is reached

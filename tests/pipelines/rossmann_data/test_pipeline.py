@@ -99,8 +99,11 @@ def test_kedro_run_on_the_real_files(kedro_project: Path, shared_rossmann: Path)
     for path in shared_rossmann.glob("*.csv"):
         (raw / path.name).symlink_to(path)
     run(kedro_project, ["rossmann_data"], env="kaggle")
-    train = pd.read_parquet(kedro_project / FEATURES / "train_features.parquet")
-    test = pd.read_parquet(kedro_project / FEATURES / "test_features.parquet")
+    # Real-data outputs have a folder of their own: a synthetic run's are never replaced.
+    assert not (kedro_project / FEATURES).exists()
+    features = kedro_project / "data/04_feature/rossmann_kaggle"
+    train = pd.read_parquet(features / "train_features.parquet")
+    test = pd.read_parquet(features / "test_features.parquet")
     assert len(test) == len(pd.read_csv(shared_rossmann / "test.csv", usecols=["Id"]))
     assert train[["trend", "trend_DE", "State", "Mean_TemperatureC"]].notna().all().all()
     sales = pd.read_csv(shared_rossmann / "train.csv", usecols=["Sales"])["Sales"]

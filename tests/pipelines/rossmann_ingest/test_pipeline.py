@@ -17,6 +17,7 @@ from tests.conftest import run_kedro
 from tests.rossmann.conftest import SMALL_PARAMS, write_raw_tables
 
 VALIDATED = "data/02_intermediate/rossmann"
+VALIDATED_KAGGLE = "data/02_intermediate/rossmann_kaggle"  # real-data outputs, apart
 
 
 def run(project: Path, pipelines: list[str], **kwargs) -> dict:
@@ -26,8 +27,8 @@ def run(project: Path, pipelines: list[str], **kwargs) -> dict:
     return run_kedro(project, pipelines, **kwargs)
 
 
-def validated(project: Path) -> dict[str, pd.DataFrame]:
-    return {t: pd.read_parquet(project / VALIDATED / f"{t}.parquet") for t in TABLES}
+def validated(project: Path, folder: str = VALIDATED) -> dict[str, pd.DataFrame]:
+    return {t: pd.read_parquet(project / folder / f"{t}.parquet") for t in TABLES}
 
 
 def test_one_node_from_all_raw_to_all_validated_tables():
@@ -67,7 +68,8 @@ def test_bad_input_stops_the_run_before_anything_is_written(kedro_project):
 def test_kaggle_env_ingests_files_in_the_rossmann_folder(kedro_project):
     write_raw_tables(generate_rossmann(SMALL_PARAMS), kedro_project / "data/01_raw/rossmann")
     run(kedro_project, ["rossmann_ingest"], env="kaggle")
-    assert len(validated(kedro_project)["store"]) == SMALL_PARAMS["n_stores"]
+    assert len(validated(kedro_project, VALIDATED_KAGGLE)["store"]) == SMALL_PARAMS["n_stores"]
+    assert not (kedro_project / VALIDATED).exists()  # synthetic outputs are not touched
 
 
 @pytest.mark.slow
@@ -78,7 +80,7 @@ def test_kaggle_env_ingests_the_real_files(kedro_project, shared_rossmann):
     for table in TABLES:
         os.symlink(shared_rossmann / f"{table}.csv", folder / f"{table}.csv")
     run(kedro_project, ["rossmann_ingest"], env="kaggle")
-    tables = validated(kedro_project)
+    tables = validated(kedro_project, VALIDATED_KAGGLE)
     assert len(tables["train"]) == 969_264 and len(tables["test"]) == 41_088
     for table in TABLES:
         assert {c: str(t) for c, t in tables[table].dtypes.items()} == COLUMNS[table], table

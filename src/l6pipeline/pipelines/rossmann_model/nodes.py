@@ -62,11 +62,15 @@ def split_by_date(
     return train, valid
 
 
-def fit_processors(train: pd.DataFrame, params: Mapping) -> dict:
-    """FillMissing -> Categorify -> Normalize fitted on the training split.
+def fit_processors(
+    train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, params: Mapping
+) -> tuple[dict, dict]:
+    """FillMissing -> Categorify -> Normalize fitted on the training split, applied to every split.
 
-    Returned as a JSON-able dict (the versioned ``rossmann_processors`` dataset) and logged to
-    the active MLflow run.
+    Returns the processors as a JSON-able dict (the versioned ``rossmann_processors`` dataset,
+    also logged to the active MLflow run) and ``{split: (arrays, sales or None)}``. Fitting and
+    applying are one node so that the artifact and the arrays come from the same object and
+    the graph's layers flow forward (model_input -> models, not back).
     """
     processor = TabularProcessor.fit(train, params["cat_vars"], params["cont_vars"])
     logger.info(
@@ -78,19 +82,12 @@ def fit_processors(train: pd.DataFrame, params: Mapping) -> dict:
     artifact = processor.to_dict()
     if mlflow.active_run() is not None:
         mlflow.log_dict(artifact, f"{ARTIFACT_DIR}/processors.json")
-    return artifact
-
-
-def build_model_inputs(
-    processors: dict, train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame
-) -> dict:
-    """Every split through the same fitted processors: ``{split: (arrays, sales or None)}``."""
-    processor = TabularProcessor.from_dict(processors)
-    return {
+    inputs = {
         "train": (processor.transform(train), train["Sales"].to_numpy(np.float64)),
         "valid": (processor.transform(valid), valid["Sales"].to_numpy(np.float64)),
         "test": (processor.transform(test), None),
     }
+    return artifact, inputs
 
 
 def _epoch_reporter(n_epochs: int):
@@ -137,21 +134,17 @@ def train_network(
 
 
 def evaluate_network(
-    model: TabularModel, inputs: dict, valid: pd.DataFrame, history: pd.DataFrame
+    model: TabularModel, inputs: dict, valid: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict]:
     """Validation predictions and the network's metrics (exact RMSPE is the headline)."""
     arrays, sales = inputs["valid"]
     predicted = predict_sales(model, arrays)
     predictions = valid[["Date", "Store", "Sales"]].assign(Predicted=predicted)
-    n_train = len(inputs["train"][1])
     metrics = {
         "rmspe": rmspe(predicted, sales),
         # fast.ai's exp_rmspe: mean of per-batch RMSPEs (batches of 64 in row order).
         "exp_rmspe_fastai_batched": batched_exp_rmspe(np.log(predicted), np.log(sales)),
-        "valid_loss": float(history["valid_loss"].iloc[-1]),
-        "seconds_per_epoch": float(history["seconds"].mean()),
-        "train_rows_per_second": n_train / float(history["seconds"].mean()),
-        "train_rows": float(n_train),
+        "train_rows": float(len(inputs["train"][1])),
         "valid_rows": float(len(sales)),
     }
     logger.info(
@@ -190,9 +183,18 @@ def train_baseline(processors: dict, inputs: dict, params: Mapping) -> dict:
     return result
 
 
-def report_metrics(network: dict, baseline_metrics: dict, valid: pd.DataFrame) -> tuple[dict, dict]:
+def report_metrics(
+    network: dict, history: pd.DataFrame, baseline_metrics: dict, valid: pd.DataFrame
+) -> tuple[dict, dict]:
     """The run's metrics for MLflow, and a readable summary (with the validation window)."""
-    merged = {**network, **baseline_metrics}
+    seconds_per_epoch = float(history["seconds"].mean())
+    merged = {
+        **network,
+        "valid_loss": float(history["valid_loss"].iloc[-1]),
+        "seconds_per_epoch": seconds_per_epoch,
+        "train_rows_per_second": network["train_rows"] / seconds_per_epoch,
+        **baseline_metrics,
+    }
     tracked = {name: {"value": float(value), "step": 0} for name, value in merged.items()}
     summary = {
         "headline": "exact validation RMSPE over the whole validation set",

@@ -26,20 +26,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.fit_processors,
-                ["rossmann_model_train_rows", PARAMS],
-                "rossmann_processors",
-                name="fit_processors",
-            ),
-            Node(
-                nodes.build_model_inputs,
                 [
-                    "rossmann_processors",
                     "rossmann_model_train_rows",
                     "rossmann_model_valid_rows",
                     "rossmann_test_features",
+                    PARAMS,
                 ],
-                "rossmann_model_inputs",
-                name="build_model_inputs",
+                ["rossmann_processors", "rossmann_model_inputs"],
+                name="fit_processors",
             ),
             Node(
                 nodes.train_network,
@@ -58,7 +52,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "rossmann_model",
                     "rossmann_model_inputs",
                     "rossmann_model_valid_rows",
-                    "rossmann_learning_curve",
                 ],
                 ["rossmann_valid_predictions", "rossmann_network_metrics"],
                 name="evaluate_network",
@@ -73,6 +66,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.report_metrics,
                 [
                     "rossmann_network_metrics",
+                    "rossmann_learning_curve",
                     "rossmann_baseline_metrics",
                     "rossmann_model_valid_rows",
                 ],

@@ -38,8 +38,9 @@ lint: install
 bench: install
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# kedro-mlflow starts the `mlflow` executable, which must be on PATH (an unactivated venv's is not).
 mlflow-ui: install
-	$(BIN)/kedro mlflow ui
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro mlflow ui
 
 viz: install
 	$(BIN)/kedro viz run

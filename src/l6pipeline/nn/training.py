@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from l6pipeline.nn.device import cpu_threads, resolve_device
 from l6pipeline.nn.reproducibility import seed_everything
+from l6pipeline.params import known_params
 
 Tensors = Sequence[torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -44,10 +45,7 @@ class TrainConfig:
     @classmethod
     def from_params(cls, params: Mapping) -> TrainConfig:
         """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        unknown = set(params) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown training parameters: {sorted(unknown)}")
-        return cls(**params)
+        return cls(**known_params(params, cls.__dataclass_fields__, "training"))
 
 
 @dataclass

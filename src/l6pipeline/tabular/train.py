@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
+from l6pipeline.params import known_params
 from l6pipeline.tabular.metrics import exp_rmspe
 from l6pipeline.tabular.model import TabularModel, embedding_sizes
 from l6pipeline.tabular.processors import TabularArrays, TabularProcessor
@@ -28,10 +29,7 @@ class ModelConfig:
 
     @classmethod
     def from_params(cls, params: Mapping) -> ModelConfig:
-        unknown = set(params) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown model parameters: {sorted(unknown)}")
-        return cls(**params)
+        return cls(**known_params(params, cls.__dataclass_fields__, "model"))
 
 
 def log_sales(sales: np.ndarray) -> np.ndarray:

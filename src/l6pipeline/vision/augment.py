@@ -42,6 +42,8 @@ from kornia.augmentation import (
 from kornia.augmentation import random_generator as rg
 from kornia.geometry.transform import warp_perspective
 
+from l6pipeline.params import known_params
+
 PADDING_MODES: tuple[str, ...] = ("zeros", "border", "reflection")
 TRANSFORMS: tuple[str, ...] = ("flip", "warp", "rotate", "zoom", "brightness", "contrast")
 _LOGIT_EPS = 1e-7  # fast.ai's clamp before taking logits
@@ -358,11 +360,7 @@ class AugmentConfig:
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None) -> AugmentConfig:
         """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        params = dict(params or {})
-        unknown = set(params) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown augmentation parameters: {sorted(unknown)}")
-        return cls(**params)
+        return cls(**known_params(params, cls.__dataclass_fields__, "augmentation"))
 
     def with_(self, **changes: Any) -> AugmentConfig:
         return replace(self, **changes)

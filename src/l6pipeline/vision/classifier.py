@@ -19,6 +19,7 @@ from torch import nn
 
 from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
 from l6pipeline.nn.device import cpu_threads
+from l6pipeline.params import known_params
 from l6pipeline.vision.data import ImageSet
 from l6pipeline.vision.models import SmallCNN
 
@@ -34,10 +35,7 @@ class ModelConfig:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> ModelConfig:
-        unknown = set(params) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown model parameters: {sorted(unknown)}")
-        values = dict(params)
+        values = known_params(params, cls.__dataclass_fields__, "model")
         for key in ("widths", "strides"):
             if values.get(key) is not None:
                 values[key] = tuple(int(v) for v in values[key])

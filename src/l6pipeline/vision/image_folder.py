@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from l6pipeline.params import known_params
 from l6pipeline.vision.data import ImageSet
 
 logger = logging.getLogger(__name__)
@@ -62,10 +63,7 @@ class FolderConfig:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> FolderConfig:
         """Build from parameters, rejecting unknown keys (typos fail loudly)."""
-        unknown = set(params) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown image-folder parameters: {sorted(unknown)}")
-        return cls(**params)
+        return cls(**known_params(params, cls.__dataclass_fields__, "image-folder"))
 
 
 def list_images(root: str | Path, pattern: str = "**/*") -> list[str]:

@@ -38,10 +38,9 @@ class Dropout(nn.Module):
             out = x.contiguous() / keep
             out.view(-1)[_dropped_positions(x.numel(), self.p)] = 0.0
             return out
-        else:
-            # One Bernoulli(1 - p) draw per element, scaled in place: the mask holds 0 or
-            # 1/(1-p), so the output (and the gradient) is x / (1-p) on kept units, 0 elsewhere.
-            mask = torch.empty_like(x).bernoulli_(keep).div_(keep)
+        # One Bernoulli(1 - p) draw per element, scaled in place: the mask holds 0 or 1/(1-p),
+        # so the output (and the gradient) is x / (1-p) on kept units and 0 on dropped ones.
+        mask = torch.empty_like(x).bernoulli_(keep).div_(keep)
         return x * mask
 
     def extra_repr(self) -> str:

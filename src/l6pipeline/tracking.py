@@ -6,7 +6,8 @@ is none and these helpers do nothing, so domain code never depends on MLflow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import mlflow
 
@@ -25,3 +26,18 @@ def epoch_logger(prefix: str = ""):
         log_metrics(result.as_dict(), step=result.epoch, prefix=prefix)
 
     return _log
+
+
+@contextmanager
+def child_run(name: str, params: Mapping[str, object] | None = None) -> Iterator[None]:
+    """A nested MLflow run under the active one, with ``params`` (nothing when none is active).
+
+    Inside the block, :func:`log_metrics` and :func:`epoch_logger` write to the child run.
+    """
+    if mlflow.active_run() is None:
+        yield
+        return
+    with mlflow.start_run(run_name=name, nested=True):
+        if params:
+            mlflow.log_params(params)
+        yield

@@ -93,3 +93,69 @@ def test_predict_returns_cpu_outputs_for_every_row():
 def test_unknown_training_parameter_is_rejected():
     with pytest.raises(ValueError, match="unknown training parameters"):
         TrainConfig.from_params({"epochs": 1, "epochz": 2})
+
+
+def _scripted_fit(values: list[float], monitor: str | None, patience: int | None = None):
+    """Train with a validation metric that reads ``values`` epoch by epoch; record the weights
+    after every epoch."""
+    script = iter(values)
+    snapshots: list[dict[str, torch.Tensor]] = []
+    model = nn.Linear(4, 1)
+    history = fit_one_cycle(
+        model,
+        nn.functional.mse_loss,
+        train=_regression_data(64, 1),
+        valid=_regression_data(16, 2),
+        config=TrainConfig(
+            epochs=len(values),
+            batch_size=16,
+            device="cpu",
+            progress=False,
+            monitor=monitor,
+            patience=patience,
+        ),  # fmt: skip
+        metrics={"score": lambda p, t: next(script)},
+        on_epoch_end=lambda r: snapshots.append(
+            {k: v.clone() for k, v in model.state_dict().items()}
+        ),
+    )
+    return model, history, snapshots
+
+
+def test_checkpoint_keeps_the_best_epoch_not_the_last():
+    model, history, snapshots = _scripted_fit([0.5, 0.2, 0.4, 0.3], monitor="score")
+    assert [r.kept for r in history] == [False, True, False, False]
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, snapshots[1][name])
+        assert not torch.equal(value, snapshots[-1][name])
+
+
+def test_without_monitor_the_last_epoch_is_kept():
+    model, history, snapshots = _scripted_fit([0.5, 0.2, 0.4], monitor=None)
+    assert [r.kept for r in history] == [False, False, True]
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, snapshots[-1][name])
+
+
+def test_early_stop_after_patience_epochs_without_improvement():
+    _, history, _ = _scripted_fit([0.5, 0.2, 0.4, 0.3, 0.1, 0.05], monitor="score", patience=2)
+    assert [r.epoch for r in history] == [0, 1, 2, 3]
+    assert [r.kept for r in history] == [False, True, False, False]
+
+
+def test_monitoring_an_unknown_metric_names_the_choices():
+    with pytest.raises(
+        ValueError, match="'accuracy': one of \\['valid_loss', 'train_loss', 'score'\\]"
+    ):
+        _scripted_fit([0.5], monitor="accuracy")
+
+
+def test_lr_must_be_resolved_before_training():
+    with pytest.raises(ValueError, match="auto"):
+        fit_one_cycle(
+            nn.Linear(4, 1),
+            nn.functional.mse_loss,
+            train=_regression_data(16, 1),
+            valid=_regression_data(16, 2),
+            config=TrainConfig(epochs=1, lr="auto", device="cpu", progress=False),
+        )

@@ -3,7 +3,9 @@
 Data are tuples of tensors ``(*inputs, target)`` held whole on the device and batched by index,
 so there is no per-row Python in the loop. The optimizer is AdamW (decoupled weight decay,
 applied to weight matrices and embeddings, not to biases or norm parameters) under PyTorch's
-one-cycle schedule, as in fast.ai's ``fit_one_cycle``.
+one-cycle schedule, as in fast.ai's ``fit_one_cycle``. Optionally the epoch with the best
+validation figure is kept (fast.ai's ``SaveModelCallback``) and training stops when it has not
+improved for ``patience`` epochs (``EarlyStoppingCallback``).
 """
 
 from __future__ import annotations
@@ -34,13 +36,15 @@ class TrainConfig:
 
     epochs: int = 5
     batch_size: int = 128
-    lr: float = 1e-3  # peak learning rate of the one-cycle schedule
+    lr: float | str = 1e-3  # peak learning rate of the one-cycle schedule, or "auto" (lr_find)
     wd: float = 1e-2  # decoupled weight decay
     pct_start: float = 0.25  # share of steps spent warming up
     seed: int = 42
     device: str = "auto"
     progress: bool = True
     num_threads: int | None = None  # CPU intra-op threads while training; None: torch's default
+    monitor: str | None = None  # keep the epoch with the lowest value of this; None: the last
+    patience: int | None = None  # stop after this many epochs without improving ``monitor``
 
     @classmethod
     def from_params(cls, params: Mapping) -> TrainConfig:
@@ -57,6 +61,7 @@ class EpochResult:
     valid_loss: float
     metrics: dict[str, float] = field(default_factory=dict)
     lr: float = 0.0
+    kept: bool = False  # the epoch whose weights the model holds after training
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -65,6 +70,10 @@ class EpochResult:
             "lr": self.lr,
             **self.metrics,
         }
+
+    def value(self, name: str) -> float:
+        """``valid_loss``, ``train_loss`` or a metric, by name."""
+        return self.as_dict()[name]
 
 
 def parameter_groups(model: nn.Module, wd: float) -> list[dict]:
@@ -145,6 +154,11 @@ def _fit_one_cycle(
     on_epoch_end: Callable[[EpochResult], None] | None,
     train_transform: Callable[[torch.Tensor], torch.Tensor] | None,
 ) -> list[EpochResult]:
+    if not isinstance(config.lr, int | float):
+        raise ValueError(f"lr must be a number here, got {config.lr!r}: resolve 'auto' first")
+    monitored = ["valid_loss", "train_loss", *(metrics or {})]
+    if config.monitor is not None and config.monitor not in monitored:
+        raise ValueError(f"cannot monitor {config.monitor!r}: one of {monitored}")
     generator = seed_everything(config.seed)
     device = resolve_device(config.device)
     model.to(device)
@@ -159,13 +173,15 @@ def _fit_one_cycle(
         pct_start=config.pct_start,
     )
     history: list[EpochResult] = []
+    best = _BestEpoch(config.monitor)
     for epoch in range(config.epochs):
         model.train()
         total, seen = 0.0, 0
         bar = tqdm(
             _batches(n_train, config.batch_size, generator),
             desc=f"epoch {epoch + 1}/{config.epochs}",
-            disable=not config.progress,
+            # None: tqdm shows the bar on a terminal only, never in a log file.
+            disable=None if config.progress else True,
             leave=False,
         )
         for step, batch in enumerate(bar):
@@ -188,9 +204,34 @@ def _fit_one_cycle(
         result.epoch, result.train_loss = epoch, float(total) / seen
         result.lr = scheduler.get_last_lr()[0]
         history.append(result)
+        best.update(model, result)
         if on_epoch_end is not None:
             on_epoch_end(result)
+        if config.patience is not None and epoch - best.epoch >= config.patience:
+            break
+    best.restore(model, history)
     return history
+
+
+class _BestEpoch:
+    """The weights of the epoch with the lowest ``monitor`` (all epochs kept when ``None``)."""
+
+    def __init__(self, monitor: str | None) -> None:
+        self.monitor = monitor
+        self.value, self.epoch, self.state = math.inf, -1, None
+
+    def update(self, model: nn.Module, result: EpochResult) -> None:
+        value = result.value(self.monitor) if self.monitor else -result.epoch
+        if value < self.value:  # ties keep the earlier epoch
+            self.value, self.epoch = value, result.epoch
+            if self.monitor:
+                self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def restore(self, model: nn.Module, history: list[EpochResult]) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)
+        for result in history:
+            result.kept = result.epoch == self.epoch
 
 
 @torch.no_grad()

@@ -73,3 +73,11 @@ def per_store_rmspe(stores: ArrayLike, pred: ArrayLike, target: ArrayLike) -> pd
     )
     table["rmspe"] = np.sqrt(table.pop("mse_pct"))
     return table.sort_values("rmspe", ascending=False).reset_index()
+
+
+def log_sales(sales: np.ndarray) -> np.ndarray:
+    """The target: natural log of sales (rows with zero sales are not trained on)."""
+    sales = np.asarray(sales, dtype=np.float64)
+    if (sales <= 0).any():
+        raise ValueError("log sales needs positive sales: drop closed / zero-sales days first")
+    return np.log(sales)

@@ -1,4 +1,4 @@
-"""Figures of the tabular model: learning curve, predicted vs actual, embedding maps."""
+"""Figures of the tabular model: learning curve, LR finder, predicted vs actual, embedding maps."""
 
 from __future__ import annotations
 
@@ -14,26 +14,65 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
 
 
 def learning_curve(history: pd.DataFrame, baseline_rmspe: float | None = None) -> Figure:
-    """Train / validation loss and validation RMSPE per epoch (``history`` has ``epoch``,
-    ``train_loss``, ``valid_loss``, ``rmspe``), with the baseline's RMSPE as a dashed line."""
+    """Train / validation loss and validation RMSPE per epoch, one line per ensemble member.
+
+    ``history`` has ``epoch``, ``train_loss``, ``valid_loss``, ``rmspe`` and optionally
+    ``member`` and ``kept`` (the epoch whose weights were kept, circled); the LightGBM
+    contender's RMSPE is a dashed line.
+    """
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(11, 4))
-    epochs = history["epoch"] + 1
-    ax_loss.plot(epochs, history["train_loss"], "o-", label="train")
-    ax_loss.plot(epochs, history["valid_loss"], "o-", label="validation")
+    members = history["member"] if "member" in history else pd.Series(0, index=history.index)
+    for i, (member, curve) in enumerate(history.groupby(members, sort=True)):
+        epochs = curve["epoch"] + 1
+        suffix = f" {member}" if members.nunique() > 1 else ""
+        ax_loss.plot(epochs, curve["train_loss"], "o-", color=f"C{i}", label="train" + suffix)
+        ax_loss.plot(epochs, curve["valid_loss"], "o--", color=f"C{i}", label="validation" + suffix)
+        ax_metric.plot(epochs, curve["rmspe"], "o-", color=f"C{i}", label="network" + suffix)
+        if "kept" in curve and curve["kept"].any():
+            kept = curve[curve["kept"].astype(bool)]
+            ax_metric.scatter(
+                kept["epoch"] + 1, kept["rmspe"], s=160, facecolors="none", edgecolors="k", zorder=3
+            )
     ax_loss.set(xlabel="epoch", ylabel="MSE of log sales", yscale="log", title="Loss")
-    ax_loss.legend()
-    ax_metric.plot(epochs, history["rmspe"], "o-", color="C1", label="entity embeddings")
+    ax_loss.legend(fontsize=7)
     if baseline_rmspe is not None:
-        ax_metric.axhline(baseline_rmspe, ls="--", color="C2", label="LightGBM baseline")
+        ax_metric.axhline(baseline_rmspe, ls="--", color="k", label="LightGBM")
     ax_metric.set(
-        xlabel="epoch", ylabel="RMSPE", yscale="log", title="Validation RMSPE (exact, whole set)"
+        xlabel="epoch",
+        ylabel="RMSPE",
+        yscale="log",
+        title="Validation RMSPE (exact, whole set; circle: epoch kept)",
     )
-    ax_metric.legend()
+    ax_metric.legend(fontsize=7)
     for ax in (ax_loss, ax_metric):
         ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def lr_finder_curve(
+    lrs: Sequence[float], losses: Sequence[float], suggestions: Mapping, chosen: str
+) -> Figure:
+    """fast.ai's ``lr_find`` plot: smoothed loss against the learning rate (log axis), with the
+    suggested rates (``{method: lr}``) marked and the ``chosen`` method's named."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(lrs, losses)
+    for i, (name, lr) in enumerate(suggestions.items()):
+        loss = float(np.interp(np.log(lr), np.log(lrs), losses))
+        label = f"{name}: {lr:.2e}" + (" (suggested)" if name == chosen else "")
+        ax.plot([lr], [loss], "o", color=f"C{i + 1}", label=label)
+    ax.set(
+        xscale="log",
+        xlabel="learning rate",
+        ylabel="loss (smoothed)",
+        title="Learning-rate finder (LR range test)",
+    )
+    ax.legend()
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -60,15 +99,15 @@ def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, rmspe: float)
 
 
 def pca_2d(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Project rows onto their first two principal components; also the explained ratios."""
-    centered = weights - weights.mean(axis=0)
-    _, singular, components = np.linalg.svd(centered, full_matrices=False)
-    coords = centered @ components[:2].T
-    if coords.shape[1] < 2:  # a one-dimensional embedding: pad the second axis
-        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
-    variance = singular**2
-    ratios = variance[:2] / variance.sum() if variance.sum() > 0 else np.zeros(2)
-    return coords, np.pad(ratios, (0, 2 - len(ratios)))
+    """Project rows onto their first two principal components; also the explained ratios.
+
+    A one-dimensional embedding (or a single row) gets a zero second axis.
+    """
+    n_components = min(2, *weights.shape)
+    pca = PCA(n_components=n_components, svd_solver="full").fit(weights)
+    coords = pca.transform(weights)
+    ratios = np.nan_to_num(pca.explained_variance_ratio_)
+    return np.pad(coords, ((0, 0), (0, 2 - n_components))), np.pad(ratios, (0, 2 - n_components))
 
 
 def _embedding_panel(

@@ -10,9 +10,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
+from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
+from l6pipeline.nn.lr_finder import LRFinderResult, lr_find
 from l6pipeline.params import known_params
-from l6pipeline.tabular.metrics import exp_rmspe
+from l6pipeline.tabular.ensemble import SalesEnsemble, network_log_sales
+from l6pipeline.tabular.metrics import exp_rmspe, log_sales
 from l6pipeline.tabular.model import TabularModel, embedding_sizes
 from l6pipeline.tabular.processors import TabularArrays, TabularProcessor
 
@@ -26,18 +28,11 @@ class ModelConfig:
     emb_drop: float = 0.04
     emb_sizes: Mapping[str, int] = field(default_factory=dict)
     y_range_scale: float = 1.2  # outputs in [0, log(y_range_scale * max training sales)]
+    start_at_mean: bool = True  # untrained output = mean training log sales (TabularModel.start_at)
 
     @classmethod
     def from_params(cls, params: Mapping) -> ModelConfig:
         return cls(**known_params(params, cls.__dataclass_fields__, "model"))
-
-
-def log_sales(sales: np.ndarray) -> np.ndarray:
-    """The target: natural log of sales (rows with zero sales are not trained on)."""
-    sales = np.asarray(sales, dtype=np.float64)
-    if (sales <= 0).any():
-        raise ValueError("log sales needs positive sales: drop closed / zero-sales days first")
-    return np.log(sales)
 
 
 def as_tensors(arrays: TabularArrays, target: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
@@ -66,6 +61,45 @@ def rmspe_metric(preds: torch.Tensor, target: torch.Tensor) -> float:
     return exp_rmspe(preds, target)
 
 
+def initial_model(
+    processor: TabularProcessor, train_sales: np.ndarray, config: ModelConfig, seed: int
+) -> TabularModel:
+    """The untrained network for ``seed`` (weights follow from the seed alone)."""
+    seed_everything(seed)
+    model = build_model(processor, float(np.max(train_sales)), config)
+    if config.start_at_mean:
+        model.start_at(float(log_sales(train_sales).mean()))
+    return model
+
+
+def find_learning_rate(
+    processor: TabularProcessor,
+    train: tuple[TabularArrays, np.ndarray],
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    num_it: int = 100,
+    start_lr: float = 1e-6,
+    end_lr: float = 1.0,
+) -> LRFinderResult:
+    """fast.ai's ``learn.lr_find()`` for this model: the LR range test on a fresh network at the
+    training batch size and weight decay."""
+    train_x, train_sales = train
+    model = initial_model(processor, train_sales, model_config, train_config.seed)
+    return lr_find(
+        model,
+        nn.functional.mse_loss,
+        as_tensors(train_x, log_sales(train_sales)),
+        batch_size=train_config.batch_size,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        num_it=num_it,
+        wd=train_config.wd,
+        seed=train_config.seed,
+        device=train_config.device,
+        num_threads=train_config.num_threads,
+    )
+
+
 def train_entity_model(
     processor: TabularProcessor,
     train: tuple[TabularArrays, np.ndarray],
@@ -74,14 +108,15 @@ def train_entity_model(
     train_config: TrainConfig,
     on_epoch_end: Callable[[EpochResult], None] | None = None,
 ) -> tuple[TabularModel, list[EpochResult]]:
-    """Train on ``(arrays, sales)`` pairs; the loss is MSE on log sales.
+    """Train on ``(arrays, sales)`` pairs; the loss is MSE on log sales (fast.ai's
+    ``tabular_learner(...).fit_one_cycle`` with the lesson's ``log=True`` target).
 
     The seed is set before the model is built, so initial weights, dropout masks and batch
-    order all follow from ``train_config.seed``.
+    order all follow from ``train_config.seed``. With ``train_config.monitor = "rmspe"`` the
+    model returned holds the epoch with the best validation RMSPE.
     """
     (train_x, train_sales), (valid_x, valid_sales) = train, valid
-    seed_everything(train_config.seed)
-    model = build_model(processor, float(np.max(train_sales)), model_config)
+    model = initial_model(processor, train_sales, model_config, train_config.seed)
     history = fit_one_cycle(
         model,
         nn.functional.mse_loss,
@@ -94,8 +129,18 @@ def train_entity_model(
     return model.cpu().eval(), history
 
 
-def predict_sales(model: nn.Module, arrays: TabularArrays, device: str = "auto") -> np.ndarray:
-    """Predicted sales (``exp`` of the log prediction), float64 ``[n]``."""
-    log_pred = predict(model, as_tensors(arrays), device=device)
-    model.cpu()
-    return np.exp(log_pred.double().numpy().reshape(-1))
+def member_seeds(seed: int, members: int) -> list[int]:
+    """Seeds of an ensemble's networks: ``seed, seed + 1, ...`` (one member: just ``seed``)."""
+    if members < 1:
+        raise ValueError(f"an ensemble needs at least one member, got {members}")
+    return [seed + i for i in range(members)]
+
+
+def predict_sales(
+    model: nn.Module | SalesEnsemble, arrays: TabularArrays, device: str = "auto"
+) -> np.ndarray:
+    """Predicted sales (``exp`` of the log prediction), float64 ``[n]``, of one network or of an
+    ensemble: the one call that every consumer (evaluation, submission, serving) uses."""
+    if isinstance(model, SalesEnsemble):
+        return model.predict(arrays, device)
+    return np.exp(network_log_sales(model, arrays, device))

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 
 from l6pipeline.pipelines.rossmann_model import create_pipeline
+from l6pipeline.tabular.ensemble import SalesEnsemble
 from l6pipeline.tabular.processors import TabularProcessor
 from tests.conftest import run_kedro
 
 SMALL_DATA = {"rossmann_synthetic": {"n_stores": 12}}
 SMALL_MODEL = {
-    "rossmann_model": {"model": {"layers": [64, 32]}},
-    "rossmann_model_train": {"epochs": 2, "batch_size": 256, "num_threads": 1, "progress": False},
-    "rossmann_model_baseline": {"num_boost_round": 20, "lgb_params": {"num_threads": 1}},
+    "rossmann_model_network": {"layers": [64, 32]},
+    "rossmann_model_train": {
+        "epochs": 3,
+        "batch_size": 256,
+        "num_threads": 1,
+        "progress": False,
+        "lr": "auto",
+    },
+    "rossmann_model_lr_finder": {"num_it": 30},
+    "rossmann_model_ensemble": {"members": 2},
+    "rossmann_model_baseline": {"num_boost_round": 60, "lgb_params": {"num_threads": 1}},
 }
 
 
@@ -73,11 +82,22 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
     assert abs(summary["valid_rows"] - len(test)) < train.groupby("Date").size().max()
 
     # Metrics: exact RMSPE, fast.ai's batched figure and the baseline, side by side.
-    for name in ("rmspe", "exp_rmspe_fastai_batched", "baseline_lgbm_rmspe"):
+    for name in ("rmspe", "exp_rmspe_fastai_batched", "baseline_lgbm_rmspe", "networks_rmspe"):
         assert 0 < summary[name] < 1, name
-    assert _versioned(models / "entity_embedding_model.pkl").is_file()
-    for figure in ("learning_curve", "predicted_vs_actual", "embeddings"):
+    # The blend weight and scale were fitted on the validation split: never worse than its parts.
+    assert summary["rmspe"] <= min(summary["networks_rmspe"], summary["baseline_lgbm_rmspe"])
+    assert summary["networks"] == 2 and 0 <= summary["blend_weight"] <= 1
+    with _versioned(models / "entity_embedding_model.pkl").open("rb") as file:
+        ensemble = pickle.load(file)
+    assert isinstance(ensemble, SalesEnsemble) and len(ensemble.networks) == 2
+    assert ensemble.blend_weight == summary["blend_weight"]
+    for figure in ("learning_curve", "predicted_vs_actual", "embeddings", "lr_finder"):
         assert (reporting / f"{figure}.png").stat().st_size > 10_000
+    # lr: auto trained at the LR finder's suggestion.
+    lr_finder = json.loads((kedro_project / "data/06_models/rossmann/lr_finder.json").read_text())
+    curve = pd.read_csv(reporting / "learning_curve.csv")
+    assert curve.groupby("member")["kept"].sum().tolist() == [1, 1]
+    assert curve["lr"].max() <= lr_finder["suggested_lr"] * (1 + 1e-6)
     worst = pd.read_csv(reporting / "worst_stores.csv")
     assert worst["rmspe"].is_monotonic_decreasing and {"StoreType", "State"} <= set(worst)
 
@@ -99,26 +119,21 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
         output_format="list",
     )
     run_id = run_info.info.run_id
-    curve = client.get_metric_history(run_id, "rossmann_model.curve.rmspe")
-    assert [m.step for m in curve] == [0, 1]
     assert run_info.data.metrics["rossmann_model.rmspe"] == pytest.approx(summary["rmspe"])
+    # One child run per network, with its seed and its per-epoch curve.
+    members = mlflow.search_runs(
+        experiment_names=["l6pipeline"],
+        filter_string=f"tags.mlflow.parentRunId = '{run_id}'",
+        output_format="list",
+    )
+    assert sorted(m.data.params["seed"] for m in members) == ["42", "43"]
+    for member in members:
+        history = client.get_metric_history(member.info.run_id, "rossmann_model.curve.rmspe")
+        assert [m.step for m in history] == [0, 1, 2]
     artifacts = {a.path for a in client.list_artifacts(run_id, "rossmann_model")}
     assert {"rossmann_model/processors.json", "rossmann_model/submission.csv"} <= artifacts
     figures = {a.path for a in client.list_artifacts(run_id, "rossmann_model/figures")}
-    assert "rossmann_model/figures/embeddings.png" in figures
-
-    (logged,) = mlflow.search_logged_models(
-        experiment_ids=[run_info.info.experiment_id], output_format="list"
-    )
-    served = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
-    assert served.metadata.metadata["features"] == processor.cat_names + processor.cont_vars
-    valid = pd.read_parquet(
-        kedro_project / "data/07_model_output/rossmann/valid_predictions.parquet"
-    )
-    rows = (
-        train.set_index(["Date", "Store"])
-        .loc[pd.MultiIndex.from_frame(valid[["Date", "Store"]].head(50))]
-        .reset_index()
-    )
-    predicted = served.predict(processor.transform(rows).packed()).reshape(-1)
-    assert np.allclose(predicted, valid["Predicted"].head(50), rtol=1e-4)
+    assert {
+        "rossmann_model/figures/embeddings.png",
+        "rossmann_model/figures/lr_finder.png",
+    } <= figures

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
+import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -18,14 +20,22 @@ import torch
 from matplotlib.figure import Figure
 
 from l6pipeline.nn import EpochResult, TrainConfig
+from l6pipeline.params import known_params
 from l6pipeline.tabular import baseline, plots
+from l6pipeline.tabular.ensemble import SalesEnsemble, fit_blend, network_log_sales
 from l6pipeline.tabular.metrics import batched_exp_rmspe, per_store_rmspe, rmspe
 from l6pipeline.tabular.model import SalesPredictor, TabularModel
 from l6pipeline.tabular.processors import TabularProcessor
 from l6pipeline.tabular.split import time_split_mask, validation_size
 from l6pipeline.tabular.submission import kaggle_submission
-from l6pipeline.tabular.train import ModelConfig, predict_sales, train_entity_model
-from l6pipeline.tracking import epoch_logger
+from l6pipeline.tabular.train import (
+    ModelConfig,
+    member_seeds,
+    predict_sales,
+    train_entity_model,
+)
+from l6pipeline.tabular.train import find_learning_rate as find_learning_rate_for
+from l6pipeline.tracking import child_run, epoch_logger, log_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +100,7 @@ def fit_processors(
     return artifact, inputs
 
 
-def _epoch_reporter(n_epochs: int):
+def _epoch_reporter(n_epochs: int, member: int):
     """Log each epoch to MLflow (with ``step``) and to the console; time the epochs."""
     log_to_mlflow = epoch_logger(prefix=f"{METRIC_PREFIX}.curve.")
     rows: list[dict] = []
@@ -98,45 +108,179 @@ def _epoch_reporter(n_epochs: int):
 
     def report(result: EpochResult) -> None:
         now = time.perf_counter()
-        row = {"epoch": result.epoch, **result.as_dict(), "seconds": now - last[0]}
+        row = {"member": member, "epoch": result.epoch, **result.as_dict()}
+        rows.append({**row, "seconds": now - last[0]})
         last[0] = now
-        rows.append(row)
         log_to_mlflow(result)
         logger.info(
-            "epoch %d/%d: train_loss %.5f valid_loss %.5f valid RMSPE %.4f (%.1f s)",
+            "network %d, epoch %d/%d: train_loss %.5f valid_loss %.5f valid RMSPE %.4f (%.1f s)",
+            member,
             result.epoch + 1,
             n_epochs,
             result.train_loss,
             result.valid_loss,
             result.metrics["rmspe"],
-            row["seconds"],
+            rows[-1]["seconds"],
         )
 
     return report, rows
 
 
-def train_network(
-    processors: dict, inputs: dict, model_params: Mapping, train_params: Mapping
-) -> tuple[TabularModel, pd.DataFrame]:
-    """One-cycle training of the entity-embedding network; returns it and its learning curve."""
-    processor = TabularProcessor.from_dict(processors)
-    train_config = TrainConfig.from_params(train_params)
-    report, rows = _epoch_reporter(train_config.epochs)
-    model, _ = train_entity_model(
-        processor,
+def _train_config(train_params: Mapping, lr_finder: dict) -> TrainConfig:
+    """The training settings, with ``lr: auto`` replaced by the LR finder's suggestion."""
+    config = TrainConfig.from_params(train_params)
+    if config.lr == "auto":
+        config = replace(config, lr=lr_finder["suggested_lr"])
+        logger.info("lr: auto -> %.2e (the LR finder's suggestion)", config.lr)
+    return config
+
+
+def find_learning_rate(
+    processors: dict, inputs: dict, model_params: Mapping, train_params: Mapping, params: Mapping
+) -> tuple[dict, Figure]:
+    """fast.ai's ``lr_find`` on a fresh copy of the network: the sweep and its suggestions."""
+    params = known_params(params, ("num_it", "start_lr", "end_lr", "suggestion"), "LR finder")
+    method = params.pop("suggestion", "minimum")
+    config = TrainConfig.from_params({**train_params, "lr": 1.0})  # the sweep sets the rate
+    result = find_learning_rate_for(
+        TabularProcessor.from_dict(processors),
         inputs["train"],
-        inputs["valid"],
         ModelConfig.from_params(model_params),
-        train_config,
-        on_epoch_end=report,
+        config,
+        **params,
     )
-    return model, pd.DataFrame(rows)
+    found = result.to_dict(method)
+    logger.info(
+        "LR finder: suggested lr %.2e (%s); %s",
+        found["suggested_lr"],
+        method,
+        ", ".join(f"{name} {lr:.2e}" for name, lr in result.suggestions.items()),
+    )
+    figure = plots.lr_finder_curve(result.lrs, result.losses, result.suggestions, method)
+    return found, figure
 
 
-def evaluate_network(
-    model: TabularModel, inputs: dict, valid: pd.DataFrame
+def train_networks(
+    processors: dict,
+    inputs: dict,
+    model_params: Mapping,
+    train_params: Mapping,
+    members: int,
+    lr_finder: dict,
+) -> tuple[list[TabularModel], pd.DataFrame]:
+    """One-cycle training of ``members`` networks (seeds ``seed, seed + 1, ...``), each in its
+    own MLflow child run; returns them and their learning curves (column ``member``)."""
+    processor = TabularProcessor.from_dict(processors)
+    base = _train_config(train_params, lr_finder)
+    model_config = ModelConfig.from_params(model_params)
+    networks, rows = [], []
+    for member, seed in enumerate(member_seeds(base.seed, members)):
+        config = replace(base, seed=seed)
+        report, member_rows = _epoch_reporter(config.epochs, member)
+        with child_run(f"network_{member}", {"seed": seed, "lr": config.lr}):
+            model, history = train_entity_model(
+                processor, inputs["train"], inputs["valid"], model_config, config, report
+            )
+            kept = next(result for result in history if result.kept)
+            log_metrics(
+                {"kept_epoch": kept.epoch, "rmspe": kept.metrics["rmspe"]},
+                prefix=f"{METRIC_PREFIX}.",
+            )
+        for row, result in zip(member_rows, history, strict=True):
+            row["kept"] = result.kept
+        networks.append(model)
+        rows += member_rows
+    return networks, pd.DataFrame(rows)
+
+
+def train_baseline(
+    processors: dict, inputs: dict, params: Mapping
+) -> tuple[lgb.Booster, dict, pd.DataFrame]:
+    """LightGBM on the same processed features and split, its rounds early-stopped on the
+    validation RMSPE: the booster, its metrics and its validation curve (RMSPE per round)."""
+    processor = TabularProcessor.from_dict(processors)
+    names = (processor.cat_names, processor.cont_vars)
+    (train_x, train_sales), (valid_x, valid_sales) = inputs["train"], inputs["valid"]
+    curve: list[float] = []
+    start = time.perf_counter()
+    booster = baseline.train_lightgbm(
+        (baseline.feature_frame(train_x, *names), train_sales),
+        processor.cat_names,
+        num_boost_round=params["num_boost_round"],
+        params=params.get("lgb_params"),
+        seed=params.get("seed", 42),
+        valid=(baseline.feature_frame(valid_x, *names), valid_sales),
+        early_stopping_rounds=params.get("early_stopping_rounds"),
+        curve=curve,
+    )
+    seconds = time.perf_counter() - start
+    predicted = baseline.predict_lightgbm(booster, baseline.feature_frame(valid_x, *names))
+    result = {
+        "baseline_lgbm_rmspe": rmspe(predicted, valid_sales),
+        "baseline_lgbm_seconds": seconds,
+        "baseline_lgbm_rounds": float(booster.best_iteration or booster.current_iteration()),
+    }
+    logger.info(
+        "LightGBM: validation RMSPE %.4f (%d rounds, %.1f s)",
+        result["baseline_lgbm_rmspe"],
+        result["baseline_lgbm_rounds"],
+        seconds,
+    )
+    # Rounds are about equally long: the time axis of the curve is interpolated.
+    rounds = np.arange(1, len(curve) + 1)
+    history = pd.DataFrame(
+        {"round": rounds, "rmspe": curve, "seconds": seconds * rounds / max(len(curve), 1)}
+    )
+    return booster, result, history
+
+
+def build_ensemble(
+    networks: list[TabularModel],
+    booster: lgb.Booster,
+    processors: dict,
+    inputs: dict,
+    params: Mapping,
+) -> tuple[SalesEnsemble, dict]:
+    """The networks averaged in log space; with ``blend_lightgbm``, blended with LightGBM by the
+    weight that minimizes the validation RMSPE; with ``calibrate``, scaled by the RMSPE-optimal
+    factor (see :mod:`l6pipeline.tabular.ensemble`)."""
+    params = known_params(params, ("members", "blend_lightgbm", "calibrate"), "ensemble")
+    processor = TabularProcessor.from_dict(processors)
+    names = (processor.cat_names, processor.cont_vars)
+    arrays, sales = inputs["valid"]
+    network_logs = [network_log_sales(net, arrays) for net in networks]
+    network_log = np.mean(network_logs, axis=0)
+    booster_log = booster.predict(baseline.feature_frame(arrays, *names))
+    blend = fit_blend(
+        network_log, booster_log if params["blend_lightgbm"] else None, sales, params["calibrate"]
+    )
+    ensemble = SalesEnsemble(networks, booster, blend.weight, names, blend.scale)
+    metrics = {
+        f"network_{i}_rmspe": rmspe(np.exp(log), sales) for i, log in enumerate(network_logs)
+    }
+    metrics |= {
+        "networks_rmspe": rmspe(np.exp(network_log), sales),
+        "blend_weight": blend.weight,
+        "scale": blend.scale,
+        "rmspe_uncalibrated": rmspe(
+            np.exp(np.log(ensemble.predict(arrays)) - np.log(blend.scale)), sales
+        ),
+    }
+    logger.info(
+        "%d network(s) averaged: validation RMSPE %.4f; LightGBM weight %.2f, scale %.3f: %.4f",
+        len(networks),
+        metrics["networks_rmspe"],
+        blend.weight,
+        blend.scale,
+        blend.rmspe,
+    )
+    return ensemble, metrics
+
+
+def evaluate_model(
+    model: SalesEnsemble, inputs: dict, valid: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict]:
-    """Validation predictions and the network's metrics (exact RMSPE is the headline)."""
+    """Validation predictions and the model's metrics (exact RMSPE is the headline)."""
     arrays, sales = inputs["valid"]
     predicted = predict_sales(model, arrays)
     predictions = valid[["Date", "Store", "Sales"]].assign(Predicted=predicted)
@@ -155,44 +299,23 @@ def evaluate_network(
     return predictions, metrics
 
 
-def train_baseline(processors: dict, inputs: dict, params: Mapping) -> dict:
-    """LightGBM on the same processed features and split; its validation RMSPE."""
-    processor = TabularProcessor.from_dict(processors)
-    names = (processor.cat_names, processor.cont_vars)
-    (train_x, train_sales), (valid_x, valid_sales) = inputs["train"], inputs["valid"]
-    start = time.perf_counter()
-    booster = baseline.train_lightgbm(
-        (baseline.feature_frame(train_x, *names), train_sales),
-        processor.cat_names,
-        num_boost_round=params["num_boost_round"],
-        params=params.get("lgb_params"),
-        seed=params.get("seed", 42),
-    )
-    seconds = time.perf_counter() - start
-    predicted = baseline.predict_lightgbm(booster, baseline.feature_frame(valid_x, *names))
-    result = {
-        "baseline_lgbm_rmspe": rmspe(predicted, valid_sales),
-        "baseline_lgbm_seconds": seconds,
-    }
-    logger.info(
-        "LightGBM baseline: validation RMSPE %.4f (%d rounds, %.1f s)",
-        result["baseline_lgbm_rmspe"],
-        params["num_boost_round"],
-        seconds,
-    )
-    return result
-
-
 def report_metrics(
-    network: dict, history: pd.DataFrame, baseline_metrics: dict, valid: pd.DataFrame
+    model_metrics: dict,
+    ensemble_metrics: dict,
+    history: pd.DataFrame,
+    baseline_metrics: dict,
+    valid: pd.DataFrame,
 ) -> tuple[dict, dict]:
     """The run's metrics for MLflow, and a readable summary (with the validation window)."""
     seconds_per_epoch = float(history["seconds"].mean())
     merged = {
-        **network,
-        "valid_loss": float(history["valid_loss"].iloc[-1]),
+        **model_metrics,
+        **ensemble_metrics,
+        "networks": float(history["member"].nunique()),
+        "epochs_trained": float(len(history)),
+        "training_seconds": float(history["seconds"].sum()),
         "seconds_per_epoch": seconds_per_epoch,
-        "train_rows_per_second": network["train_rows"] / seconds_per_epoch,
+        "train_rows_per_second": model_metrics["train_rows"] / seconds_per_epoch,
         **baseline_metrics,
     }
     tracked = {name: {"value": float(value), "step": 0} for name, value in merged.items()}
@@ -224,20 +347,21 @@ def plot_predicted_vs_actual(predictions: pd.DataFrame, metrics: dict) -> Figure
 
 
 def plot_embeddings(
-    model: TabularModel, processors: dict, train: pd.DataFrame, variables: list[str]
+    model: SalesEnsemble, processors: dict, train: pd.DataFrame, variables: list[str]
 ) -> Figure:
-    """2-D PCA of the learned embeddings of ``variables`` (skipping the ``#na#`` row).
+    """2-D PCA of the first network's learned embeddings of ``variables`` (without ``#na#``).
 
     Stores are coloured by their state, so that the store map can be read against the
     state map (the entity-embedding paper's "map of Germany").
     """
     processor = TabularProcessor.from_dict(processors)
+    network = model.networks[0]
     embeddings = {}
     for name in variables:
         if name not in processor.cat_names:
             logger.warning("no embedding for %r: not a categorical input", name)
             continue
-        weights = model.embeds[processor.cat_names.index(name)].weight.detach().cpu().numpy()
+        weights = network.embedding_weights(processor.cat_names.index(name))
         embeddings[name] = (weights[1:], processor.categorify.categories[name])
     store_groups = None
     if "Store" in embeddings and "State" in train.columns:
@@ -246,7 +370,7 @@ def plot_embeddings(
     return plots.embedding_maps(embeddings, store_groups)
 
 
-def predict_test(model: TabularModel, inputs: dict, test: pd.DataFrame) -> pd.DataFrame:
+def predict_test(model: SalesEnsemble, inputs: dict, test: pd.DataFrame) -> pd.DataFrame:
     """The Kaggle submission (``Id,Sales``; days with ``Open == 0`` get 0), also logged to MLflow."""
     arrays, _ = inputs["test"]
     submission = kaggle_submission(test, predict_sales(model, arrays))
@@ -255,7 +379,7 @@ def predict_test(model: TabularModel, inputs: dict, test: pd.DataFrame) -> pd.Da
     return submission
 
 
-def log_model(model: TabularModel, processors: dict, inputs: dict) -> None:
+def log_model(model: SalesEnsemble, processors: dict, inputs: dict) -> None:
     """Log the model with ``mlflow.pytorch.log_model`` and an input example (if a run is active).
 
     The logged module is :class:`~l6pipeline.tabular.model.SalesPredictor` (processed features
@@ -269,7 +393,7 @@ def log_model(model: TabularModel, processors: dict, inputs: dict) -> None:
     processor = TabularProcessor.from_dict(processors)
     arrays, _ = inputs["valid"]
     example = arrays.packed()[:5]
-    served = SalesPredictor(model.cpu().eval(), n_cat=len(processor.cat_names)).eval()
+    served = SalesPredictor(model.networks[0].cpu().eval(), n_cat=len(processor.cat_names)).eval()
     mlflow.pytorch.log_model(
         served,
         name="rossmann_model",

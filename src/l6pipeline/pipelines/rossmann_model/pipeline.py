@@ -1,8 +1,9 @@
 """The entity-embedding model of the lesson on the ``rossmann_data`` feature tables.
 
-split by date -> processors fitted on the training split -> arrays for every split ->
-network (one-cycle AdamW) and LightGBM baseline on the same arrays -> metrics, figures,
-worst stores, Kaggle submission, and the model logged to MLflow. Details:
+split by date -> processors fitted on the training split -> arrays for every split -> LR finder
+-> networks (one-cycle AdamW, best epoch kept, one per seed) and LightGBM (early-stopped) on the
+same arrays -> their ensemble (log-space mean, blend weight and RMSPE scale fitted on the
+validation split) -> metrics, figures, worst stores, Kaggle submission, the model in MLflow. Details:
 ``docs/rossmann_model.md``.
 """
 
@@ -13,6 +14,8 @@ from kedro.pipeline import Node, Pipeline
 from l6pipeline.pipelines.rossmann_model import nodes
 
 PARAMS = "params:rossmann_model"
+TRAIN = "params:rossmann_model_train"
+ENSEMBLE = "params:rossmann_model_ensemble"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -36,36 +39,63 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="fit_processors",
             ),
             Node(
-                nodes.train_network,
+                nodes.find_learning_rate,
                 [
                     "rossmann_processors",
                     "rossmann_model_inputs",
-                    f"{PARAMS}.model",
-                    "params:rossmann_model_train",
+                    "params:rossmann_model_network",
+                    TRAIN,
+                    "params:rossmann_model_lr_finder",
                 ],
-                ["rossmann_model", "rossmann_learning_curve"],
-                name="train_network",
+                ["rossmann_lr_finder", "rossmann_lr_finder_plot"],
+                name="find_learning_rate",
             ),
             Node(
-                nodes.evaluate_network,
+                nodes.train_networks,
+                [
+                    "rossmann_processors",
+                    "rossmann_model_inputs",
+                    "params:rossmann_model_network",
+                    TRAIN,
+                    f"{ENSEMBLE}.members",
+                    "rossmann_lr_finder",
+                ],
+                ["rossmann_networks", "rossmann_learning_curve"],
+                name="train_networks",
+            ),
+            Node(
+                nodes.train_baseline,
+                ["rossmann_processors", "rossmann_model_inputs", "params:rossmann_model_baseline"],
+                ["rossmann_lightgbm", "rossmann_baseline_metrics", "rossmann_lightgbm_curve"],
+                name="train_lightgbm",
+            ),
+            Node(
+                nodes.build_ensemble,
+                [
+                    "rossmann_networks",
+                    "rossmann_lightgbm",
+                    "rossmann_processors",
+                    "rossmann_model_inputs",
+                    ENSEMBLE,
+                ],
+                ["rossmann_model", "rossmann_ensemble_metrics"],
+                name="build_ensemble",
+            ),
+            Node(
+                nodes.evaluate_model,
                 [
                     "rossmann_model",
                     "rossmann_model_inputs",
                     "rossmann_model_valid_rows",
                 ],
                 ["rossmann_valid_predictions", "rossmann_network_metrics"],
-                name="evaluate_network",
-            ),
-            Node(
-                nodes.train_baseline,
-                ["rossmann_processors", "rossmann_model_inputs", "params:rossmann_model_baseline"],
-                "rossmann_baseline_metrics",
-                name="train_lightgbm_baseline",
+                name="evaluate_model",
             ),
             Node(
                 nodes.report_metrics,
                 [
                     "rossmann_network_metrics",
+                    "rossmann_ensemble_metrics",
                     "rossmann_learning_curve",
                     "rossmann_baseline_metrics",
                     "rossmann_model_valid_rows",

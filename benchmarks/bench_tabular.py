@@ -51,6 +51,7 @@ def throwaway_project(data: Path, workdir: Path) -> Path:
     project.mkdir()
     shutil.copy(ROOT / "pyproject.toml", project)
     shutil.copytree(ROOT / "conf", project / "conf")
+    (project / "src").mkdir()  # Kedro wants a source folder; the package is installed
     raw = project / "data/01_raw/rossmann"
     raw.mkdir(parents=True)
     for table in TABLES:

@@ -126,3 +126,33 @@ def fit_blend(
         if best is None or candidate.rmspe < best.rmspe:
             best = candidate
     return best
+
+
+def fit_ensemble(
+    networks: list[TabularModel],
+    booster: lgb.Booster | None,
+    feature_names: tuple[Sequence[str], Sequence[str]],
+    valid: tuple[TabularArrays, np.ndarray],
+    calibrate: bool,
+) -> tuple[SalesEnsemble, dict[str, float]]:
+    """The ensemble of ``networks`` (and ``booster``, if given) with its blend weight and scale
+    fitted on ``valid``; and the validation RMSPE of each part, for the report."""
+    arrays, sales = valid
+    network_logs = [network_log_sales(net, arrays) for net in networks]
+    network_log = np.mean(network_logs, axis=0)
+    booster_log = (
+        None if booster is None else booster.predict(feature_frame(arrays, *feature_names))
+    )
+    blend = fit_blend(network_log, booster_log, sales, calibrate)
+    kept_booster = booster if blend.weight > 0 else None
+    ensemble = SalesEnsemble(networks, kept_booster, blend.weight, feature_names, blend.scale)
+    metrics = {
+        f"network_{i}_rmspe": rmspe(np.exp(log), sales) for i, log in enumerate(network_logs)
+    }
+    metrics |= {
+        "networks_rmspe": rmspe(np.exp(network_log), sales),
+        "blend_weight": blend.weight,
+        "scale": blend.scale,
+        "rmspe_uncalibrated": rmspe(ensemble.predict(arrays) / blend.scale, sales),
+    }
+    return ensemble, metrics

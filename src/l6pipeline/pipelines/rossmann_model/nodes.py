@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.params import known_params
 from l6pipeline.tabular import baseline, plots
-from l6pipeline.tabular.ensemble import SalesEnsemble, fit_blend, network_log_sales
+from l6pipeline.tabular.ensemble import SalesEnsemble, fit_ensemble
 from l6pipeline.tabular.metrics import batched_exp_rmspe, per_store_rmspe, rmspe
 from l6pipeline.tabular.model import SalesPredictor, TabularModel
 from l6pipeline.tabular.processors import TabularProcessor
@@ -246,33 +246,19 @@ def build_ensemble(
     factor (see :mod:`l6pipeline.tabular.ensemble`)."""
     params = known_params(params, ("members", "blend_lightgbm", "calibrate"), "ensemble")
     processor = TabularProcessor.from_dict(processors)
-    names = (processor.cat_names, processor.cont_vars)
-    arrays, sales = inputs["valid"]
-    network_logs = [network_log_sales(net, arrays) for net in networks]
-    network_log = np.mean(network_logs, axis=0)
-    booster_log = booster.predict(baseline.feature_frame(arrays, *names))
-    blend = fit_blend(
-        network_log, booster_log if params["blend_lightgbm"] else None, sales, params["calibrate"]
+    ensemble, metrics = fit_ensemble(
+        networks,
+        booster if params["blend_lightgbm"] else None,
+        (processor.cat_names, processor.cont_vars),
+        inputs["valid"],
+        calibrate=params["calibrate"],
     )
-    ensemble = SalesEnsemble(networks, booster, blend.weight, names, blend.scale)
-    metrics = {
-        f"network_{i}_rmspe": rmspe(np.exp(log), sales) for i, log in enumerate(network_logs)
-    }
-    metrics |= {
-        "networks_rmspe": rmspe(np.exp(network_log), sales),
-        "blend_weight": blend.weight,
-        "scale": blend.scale,
-        "rmspe_uncalibrated": rmspe(
-            np.exp(np.log(ensemble.predict(arrays)) - np.log(blend.scale)), sales
-        ),
-    }
     logger.info(
-        "%d network(s) averaged: validation RMSPE %.4f; LightGBM weight %.2f, scale %.3f: %.4f",
+        "%d network(s) averaged: validation RMSPE %.4f; LightGBM weight %.2f, scale %.3f",
         len(networks),
         metrics["networks_rmspe"],
-        blend.weight,
-        blend.scale,
-        blend.rmspe,
+        ensemble.blend_weight,
+        ensemble.scale,
     )
     return ensemble, metrics
 

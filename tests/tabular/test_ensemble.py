@@ -9,7 +9,13 @@ from hypothesis import given, settings
 
 from l6pipeline.nn import TrainConfig
 from l6pipeline.tabular import baseline
-from l6pipeline.tabular.ensemble import SalesEnsemble, fit_blend, network_log_sales, rmspe_scale
+from l6pipeline.tabular.ensemble import (
+    SalesEnsemble,
+    fit_blend,
+    fit_ensemble,
+    network_log_sales,
+    rmspe_scale,
+)
 from l6pipeline.tabular.metrics import rmspe
 from l6pipeline.tabular.processors import TabularProcessor
 from l6pipeline.tabular.train import (
@@ -136,3 +142,25 @@ def test_member_seeds_follow_the_base_seed():
     assert member_seeds(42, 3) == [42, 43, 44]
     with pytest.raises(ValueError, match="at least one member"):
         member_seeds(42, 0)
+
+
+def test_fit_ensemble_reports_its_parts_and_drops_an_unused_booster(data):
+    proc, train, valid = data
+    names = (proc.cat_names, proc.cont_vars)
+    booster = baseline.train_lightgbm(
+        (baseline.feature_frame(train[0], *names), train[1]), proc.cat_names, num_boost_round=30
+    )
+    nets = [_network(data, seed=5), _network(data, seed=6)]
+    model, metrics = fit_ensemble(nets, booster, names, valid, calibrate=True)
+    arrays, sales = valid
+    assert metrics["blend_weight"] == model.blend_weight and metrics["scale"] == model.scale
+    assert (
+        rmspe(model.predict(arrays), sales)
+        <= min(metrics["networks_rmspe"], rmspe(np.exp(model.booster_log_sales(arrays)), sales))
+        if model.booster is not None
+        else True
+    )
+    assert rmspe(model.predict(arrays), sales) <= metrics["rmspe_uncalibrated"] + 1e-12
+    alone, _ = fit_ensemble(nets, None, names, valid, calibrate=False)
+    assert alone.booster is None and alone.blend_weight == 0 and alone.scale == 1.0
+    assert np.allclose(alone.predict(arrays), SalesEnsemble(nets).predict(arrays))

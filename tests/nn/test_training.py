@@ -159,3 +159,43 @@ def test_lr_must_be_resolved_before_training():
             valid=_regression_data(16, 2),
             config=TrainConfig(epochs=1, lr="auto", device="cpu", progress=False),
         )
+
+
+def _fit_with_ema(ema: float | None):
+    seed_everything(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 1))
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    config = TrainConfig(epochs=2, batch_size=32, lr=1e-2, device="cpu", progress=False, ema=ema)
+    history = fit_one_cycle(
+        model, nn.functional.mse_loss, _regression_data(256, 1), _regression_data(64, 2), config
+    )
+    return model, history, initial
+
+
+def test_ema_of_zero_decay_is_the_plain_run():
+    plain, plain_history, _ = _fit_with_ema(None)
+    averaged, averaged_history, _ = _fit_with_ema(0.0)
+    assert [r.valid_loss for r in plain_history] == [r.valid_loss for r in averaged_history]
+    for a, b in zip(plain.state_dict().values(), averaged.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_ema_of_full_decay_stays_at_the_first_step():
+    """PyTorch's EMA starts from the weights after the first step and, at decay 1, stays."""
+    plain, _, initial = _fit_with_ema(None)
+    frozen, _, _ = _fit_with_ema(1.0)
+    start, end, kept = (
+        initial["0.weight"],
+        plain.state_dict()["0.weight"],
+        frozen.state_dict()["0.weight"],
+    )
+    assert (kept - start).norm() < 0.05 * (end - start).norm()
+
+
+def test_ema_lies_between_the_start_and_the_plain_run():
+    plain, _, initial = _fit_with_ema(None)
+    averaged, _, _ = _fit_with_ema(0.9)
+    weight = "0.weight"
+    start, end, mean = initial[weight], plain.state_dict()[weight], averaged.state_dict()[weight]
+    assert not torch.equal(mean, end) and not torch.equal(mean, start)
+    assert (mean - end).norm() < (start - end).norm()

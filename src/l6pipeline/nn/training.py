@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from l6pipeline.nn.device import cpu_threads, resolve_device
@@ -45,6 +46,7 @@ class TrainConfig:
     num_threads: int | None = None  # CPU intra-op threads while training; None: torch's default
     monitor: str | None = None  # keep the epoch with the lowest value of this; None: the last
     patience: int | None = None  # stop after this many epochs without improving ``monitor``
+    ema: float | None = None  # evaluate and keep an exponential moving average of the weights
 
     @classmethod
     def from_params(cls, params: Mapping) -> TrainConfig:
@@ -172,6 +174,14 @@ def _fit_one_cycle(
         total_steps=config.epochs * steps_per_epoch,
         pct_start=config.pct_start,
     )
+    # With ``ema``, the moving average of the weights (and BatchNorm statistics) is what is
+    # evaluated, checkpointed and returned; the optimizer still steps the raw weights.
+    averaged = None
+    if config.ema is not None:
+        averaged = AveragedModel(
+            model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True
+        )
+    kept = model if averaged is None else averaged.module
     history: list[EpochResult] = []
     best = _BestEpoch(config.monitor)
     for epoch in range(config.epochs):
@@ -193,6 +203,8 @@ def _fit_one_cycle(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             scheduler.step()
             # Accumulate on the device: no host sync per step (it stalls a GPU).
             total += loss.detach() * len(idx)
@@ -200,16 +212,18 @@ def _fit_one_cycle(
             if config.progress and step % _PROGRESS_EVERY == 0:
                 # refresh=False: tqdm redraws at its own pace, not on every batch.
                 bar.set_postfix(loss=f"{float(total) / seen:.4f}", refresh=False)
-        result = evaluate(model, loss_fn, valid, config.batch_size * 4, metrics)
+        result = evaluate(kept, loss_fn, valid, config.batch_size * 4, metrics)
         result.epoch, result.train_loss = epoch, float(total) / seen
         result.lr = scheduler.get_last_lr()[0]
         history.append(result)
-        best.update(model, result)
+        best.update(kept, result)
         if on_epoch_end is not None:
             on_epoch_end(result)
         if config.patience is not None and epoch - best.epoch >= config.patience:
             break
-    best.restore(model, history)
+    best.restore(kept, history)
+    if averaged is not None:
+        model.load_state_dict(averaged.module.state_dict())
     return history
 
 

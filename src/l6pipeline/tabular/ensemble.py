@@ -151,6 +151,7 @@ def fit_ensemble(
     }
     metrics |= {
         "networks_rmspe": rmspe(np.exp(network_log), sales),
+        "networks_rmspe_calibrated": fit_blend(network_log, None, sales, calibrate=True).rmspe,
         "blend_weight": blend.weight,
         "scale": blend.scale,
         "rmspe_uncalibrated": rmspe(ensemble.predict(arrays) / blend.scale, sales),

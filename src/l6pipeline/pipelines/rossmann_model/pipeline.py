@@ -114,7 +114,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.log_model,
-                ["rossmann_model", "rossmann_processors", "rossmann_model_inputs"],
+                [
+                    "rossmann_model",
+                    "rossmann_processors",
+                    "rossmann_store",
+                    "rossmann_trend_state",
+                    "rossmann_trend_national",
+                    "rossmann_weather",
+                    "validated_train",
+                    "validated_test",
+                    "params:rossmann_data",
+                ],
                 None,
                 name="log_model_to_mlflow",
             ),

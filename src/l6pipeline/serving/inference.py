@@ -61,8 +61,8 @@ def date_coverage(
 
 
 def _rows(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str:
-    """``7 (index 3), 9 (index 5)``: offending values with their row labels."""
-    word = "line" if frame.index.name == "line" else "row"
+    """``7 (index 3), 9 (index 5)``: offending values with their row labels, as ingest's."""
+    word = "line" if frame.index.name == "line" else "index"
     bad = frame.loc[mask, column]
     shown = ", ".join(
         f"{value:%Y-%m-%d} ({word} {label})"
@@ -89,6 +89,8 @@ def validate_request(
             f"request is missing column(s) {missing}; expected the columns of Kaggle's "
             f"test.csv: {list(INPUT_COLUMNS)}"
         )
+    if not rows.index.is_unique:  # errors name rows by index label: make them unambiguous
+        rows = rows.reset_index(drop=True)
     try:
         parsed = validate_table("test", rows[list(INPUT_COLUMNS)])
     except RawDataError as error:
@@ -164,8 +166,11 @@ def predict_request(
 
 
 def serving_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """Validated rows in the served model's input types (``Date`` as ``YYYY-MM-DD`` text)."""
-    frame = rows[list(INPUT_COLUMNS)].reset_index(drop=True)
+    """Validated rows in the served model's input types (``Date`` as ``YYYY-MM-DD`` text).
+
+    The index is kept, so that errors name a file's lines when the rows were read from one.
+    """
+    frame = rows[list(INPUT_COLUMNS)]
     return frame.assign(
         Date=frame["Date"].dt.strftime("%Y-%m-%d").astype(object),
         StateHoliday=frame["StateHoliday"].astype(object),

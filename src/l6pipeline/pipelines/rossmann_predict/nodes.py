@@ -4,10 +4,12 @@ prediction node (run by ``kedro run --pipelines rossmann_predict``)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 import mlflow
 import pandas as pd
+from mlflow.exceptions import MlflowException
 
 from l6pipeline.rossmann.validation import validate_table
 from l6pipeline.serving import inference
@@ -97,10 +99,18 @@ def latest_model_uri(name: str = MODEL_NAME) -> str:
 
 def predict_file(raw_rows: pd.DataFrame, params: Mapping) -> pd.DataFrame:
     """Parse a raw test-format file (errors name file lines), predict it with the MLflow model."""
-    rows = validate_table("test", raw_rows)
+    rows = validate_table("test", raw_rows).set_index(raw_rows.index)  # keep the file lines
     uri = params.get("model_uri") or latest_model_uri(params.get("model_name", MODEL_NAME))
     logger.info("predicting %d rows with the MLflow model %s", len(rows), uri)
     if mlflow.active_run() is not None:
         mlflow.set_tag("rossmann_predict.model_uri", uri)
     model = mlflow.pyfunc.load_model(uri)
-    return model.predict(inference.serving_frame(rows))
+    try:
+        return model.predict(inference.serving_frame(rows))
+    except MlflowException as error:
+        raise inference.ServingInputError(_with_lines(error.message, rows.index)) from None
+
+
+def _with_lines(message: str, lines: pd.Index) -> str:
+    """The served model names rows by position (``index 3``); here they have file lines."""
+    return re.sub(r"\(index (\d+)\)", lambda m: f"(line {lines[int(m.group(1))]})", message)

@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # the Kedro runner logs every node of every request
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
 
     start = time.perf_counter()
     tables, source = _tables(args.data)

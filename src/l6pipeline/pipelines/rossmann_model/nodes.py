@@ -266,10 +266,11 @@ def log_model(
     validated_train: pd.DataFrame,
     validated_test: pd.DataFrame,
     data_params: Mapping,
+    name: str,
 ) -> None:
     """Log the whole pipeline from raw rows as one MLflow model (if a run is active).
 
-    The model (``rossmann_pipeline``, a kedro-mlflow ``KedroPipelineModel``) takes rows shaped
+    The model (``name``, a kedro-mlflow ``KedroPipelineModel``) takes rows shaped
     like Kaggle's test.csv and returns ``Id, Sales``; it carries this run's model and
     processors, ``rossmann_data``'s joined store / trend / weather tables and parameters, and
     the event history (see ``docs/serving.md``).
@@ -286,5 +287,6 @@ def log_model(
         "rossmann_weather": weather,
         "rossmann_event_history": inference.event_history(validated_train, validated_test),
     }
-    info = log_pipeline_model(carried, data_params, inference.serving_frame(validated_test.head(5)))
+    example = inference.serving_frame(validated_test.head(5))
+    info = log_pipeline_model(carried, data_params, example, name)
     logger.info("logged the MLflow model %s (raw test-format rows in)", info.model_uri)

@@ -124,6 +124,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "validated_train",
                     "validated_test",
                     "params:rossmann_data",
+                    "params:rossmann_predict.model_name",
                 ],
                 None,
                 name="log_model_to_mlflow",

@@ -91,14 +91,17 @@ def _datasets(folder: Path) -> dict:
 
 
 def log_pipeline_model(
-    carried: Mapping[str, object], data_params: Mapping, input_example: pd.DataFrame
+    carried: Mapping[str, object],
+    data_params: Mapping,
+    input_example: pd.DataFrame,
+    name: str = MODEL_NAME,
 ) -> mlflow.models.model.ModelInfo:
     """Log the inference pipeline with ``carried`` (catalog name -> object) to the active run."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         datasets = _datasets(folder)
-        for name, dataset in datasets.items():
-            dataset.save(carried[name])
+        for dataset_name, dataset in datasets.items():
+            dataset.save(carried[dataset_name])
         catalog = DataCatalog(
             datasets={**datasets, "params:rossmann_data": MemoryDataset(dict(data_params))}
         )
@@ -106,7 +109,7 @@ def log_pipeline_model(
             pipeline=create_inference_pipeline(), catalog=catalog, input_name=REQUEST
         )
         return mlflow.pyfunc.log_model(
-            name=MODEL_NAME,
+            name=name,
             python_model=model,
             artifacts=model.extract_pipeline_artifacts(parameters_saving_folder=folder),
             signature=SIGNATURE,

@@ -11,6 +11,7 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
+from l6pipeline.params import known_params
 from l6pipeline.rossmann.validation import validate_table
 from l6pipeline.serving import inference
 
@@ -99,6 +100,7 @@ def latest_model_uri(name: str = MODEL_NAME) -> str:
 
 def predict_file(raw_rows: pd.DataFrame, params: Mapping) -> pd.DataFrame:
     """Parse a raw test-format file (errors name file lines), predict it with the MLflow model."""
+    params = known_params(params, ("model_uri", "model_name"), "rossmann_predict")
     rows = validate_table("test", raw_rows).set_index(raw_rows.index)  # keep the file lines
     uri = params.get("model_uri") or latest_model_uri(params.get("model_name", MODEL_NAME))
     logger.info("predicting %d rows with the MLflow model %s", len(rows), uri)

@@ -71,22 +71,22 @@ class RossmannPipelineModel(KedroPipelineModel):
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
 
 
+# The carried tables, saved as ``<name>.parquet`` (catalog name: ``rossmann_<name>``).
+_TABLES = ("store", "weather", "trend_state", "trend_national", "event_history")
+
+
 def _datasets(folder: Path) -> dict:
-    parquet = {"save_args": {"index": False}}
+    """The carried objects' datasets in ``folder``, under the training catalog's names."""
+    tables = {
+        f"rossmann_{table}": ParquetDataset(
+            filepath=str(folder / f"{table}.parquet"), save_args={"index": False}
+        )
+        for table in _TABLES
+    }
     return {
         "rossmann_model": PickleDataset(filepath=str(folder / "model.pkl")),
         "rossmann_processors": JSONDataset(filepath=str(folder / "processors.json")),
-        "rossmann_store": ParquetDataset(filepath=str(folder / "store.parquet"), **parquet),
-        "rossmann_weather": ParquetDataset(filepath=str(folder / "weather.parquet"), **parquet),
-        "rossmann_trend_state": ParquetDataset(
-            filepath=str(folder / "trend_state.parquet"), **parquet
-        ),
-        "rossmann_trend_national": ParquetDataset(
-            filepath=str(folder / "trend_national.parquet"), **parquet
-        ),
-        "rossmann_event_history": ParquetDataset(
-            filepath=str(folder / "event_history.parquet"), **parquet
-        ),
+        **tables,
     }
 
 

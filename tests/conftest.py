@@ -36,15 +36,8 @@ def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def kedro_project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_template_db: Path
-) -> Path:
-    """A throwaway copy of the project (conf + pyproject) as the working directory.
-
-    Kedro resolves relative dataset paths against the working directory, so runs write their
-    data, `mlflow.db` and artifacts under ``tmp_path``, never into the checkout.
-    """
+def copy_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_template_db: Path) -> Path:
+    """The body of ``kedro_project``, for fixtures of a wider scope (one training per module)."""
     shutil.copytree(
         PROJECT_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local")
     )
@@ -58,6 +51,18 @@ def kedro_project(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
+
+
+@pytest.fixture
+def kedro_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_template_db: Path
+) -> Path:
+    """A throwaway copy of the project (conf + pyproject) as the working directory.
+
+    Kedro resolves relative dataset paths against the working directory, so runs write their
+    data, `mlflow.db` and artifacts under ``tmp_path``, never into the checkout.
+    """
+    return copy_project(tmp_path, monkeypatch, mlflow_template_db)
 
 
 def run_kedro(

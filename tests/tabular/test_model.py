@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from l6pipeline.nn import Dropout
-from l6pipeline.tabular.model import SalesPredictor, TabularModel, emb_size_rule, embedding_sizes
+from l6pipeline.tabular.model import TabularModel, emb_size_rule, embedding_sizes
 
 
 @pytest.mark.parametrize(
@@ -86,28 +86,3 @@ def test_only_continuous_or_only_categorical_inputs():
 def test_mismatched_layers_and_ps_are_rejected():
     with pytest.raises(ValueError, match="one dropout probability per layer"):
         _model(layers=(8, 4), ps=(0.1,))
-
-
-def test_sales_predictor_packs_inputs_into_one_tensor():
-    model = _model(layers=(8,), ps=(0.0,)).eval()
-    x_cat, x_cont = _inputs(6)
-    packed = torch.cat([x_cat.float(), x_cont], dim=1)
-    with torch.no_grad():
-        expected = torch.exp(model(x_cat, x_cont))
-        got = SalesPredictor(model, n_cat=2)(packed)
-    assert torch.allclose(got, expected)
-
-
-def test_sales_predictor_reads_the_packed_processor_output(frame):
-    from l6pipeline.tabular.processors import TabularProcessor
-    from tests.tabular.conftest import CAT_VARS, CONT_VARS
-
-    proc = TabularProcessor.fit(frame, CAT_VARS, CONT_VARS)
-    arrays = proc.transform(frame.head(8))
-    sizes = [(n, 3) for n in proc.cardinalities.values()]
-    model = TabularModel(sizes, n_cont=len(CONT_VARS), layers=(8,), ps=(0.0,)).eval()
-    with torch.no_grad():
-        expected = torch.exp(model(torch.from_numpy(arrays.cats), torch.from_numpy(arrays.conts)))
-        got = SalesPredictor(model, n_cat=len(proc.cat_names))(torch.from_numpy(arrays.packed()))
-    assert arrays.packed().shape == (8, len(proc.cat_names) + len(CONT_VARS))
-    assert torch.allclose(got, expected)

@@ -110,23 +110,3 @@ class TabularModel(nn.Module):
             low, high = self.y_range
             x = torch.sigmoid(x) * (high - low) + low
         return x
-
-
-class SalesPredictor(nn.Module):
-    """The served model: one float tensor of processed features in, sales out.
-
-    Input ``[B, n_cat + n_cont]``: the categorical codes (as floats) followed by the normalized
-    continuous values, in the processor's column order. Output ``[B, 1]``: ``exp`` of the
-    network's log-sales prediction. One tensor in and one out is what MLflow's PyTorch flavor
-    serves (``mlflow.pyfunc`` turns a DataFrame or array into that tensor).
-    """
-
-    def __init__(self, model: TabularModel, n_cat: int) -> None:
-        super().__init__()
-        self.model = model
-        self.n_cat = n_cat
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x_cat = x[:, : self.n_cat].round().long()
-        x_cont = x[:, self.n_cat :].float()
-        return torch.exp(self.model(x_cat, x_cont))

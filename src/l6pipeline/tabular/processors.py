@@ -161,13 +161,6 @@ class TabularArrays:
     def __len__(self) -> int:
         return len(self.cats)
 
-    def packed(self) -> np.ndarray:
-        """One float32 matrix ``[n, n_cat + n_cont]``: codes, then continuous values.
-
-        The input of the served model (:class:`~l6pipeline.tabular.model.SalesPredictor`).
-        """
-        return np.concatenate([self.cats, self.conts], axis=1).astype(np.float32)
-
 
 @dataclass
 class TabularProcessor:

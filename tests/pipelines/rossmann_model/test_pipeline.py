@@ -7,10 +7,12 @@ import pickle
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
 from l6pipeline.pipelines.rossmann_model import create_pipeline
+from l6pipeline.serving.inference import INPUT_COLUMNS, serving_frame
 from l6pipeline.tabular.ensemble import SalesEnsemble
 from l6pipeline.tabular.processors import TabularProcessor
 from tests.conftest import run_kedro
@@ -38,11 +40,18 @@ def run(project: Path, pipelines: list[str], **kwargs) -> None:
     run_kedro(project, pipelines, **kwargs)
 
 
-def test_pipeline_reads_the_feature_tables_only():
+def test_pipeline_reads_the_feature_tables_and_what_the_served_model_carries():
     pipe = create_pipeline()
     assert {n for n in pipe.inputs() if not n.startswith("params:")} == {
         "rossmann_train_features",
         "rossmann_test_features",
+        # carried by the served model (log_model_to_mlflow, docs/serving.md)
+        "rossmann_store",
+        "rossmann_weather",
+        "rossmann_trend_state",
+        "rossmann_trend_national",
+        "validated_train",
+        "validated_test",
     }
     assert {
         "rossmann_processors",
@@ -137,3 +146,22 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
         "rossmann_model/figures/embeddings.png",
         "rossmann_model/figures/lr_finder.png",
     } <= figures
+
+    (logged,) = mlflow.search_logged_models(
+        experiment_ids=[run_info.info.experiment_id], output_format="list"
+    )
+    served = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
+    assert served.metadata.get_input_schema().input_names() == list(INPUT_COLUMNS)
+    valid = pd.read_parquet(
+        kedro_project / "data/07_model_output/rossmann/valid_predictions.parquet"
+    )
+    # The served model takes raw rows (docs/serving.md): validation days, as train.csv has them.
+    raw_train = pd.read_parquet(kedro_project / "data/02_intermediate/rossmann/train.parquet")
+    rows = (
+        raw_train.set_index(["Date", "Store"])
+        .loc[pd.MultiIndex.from_frame(valid[["Date", "Store"]].head(50))]
+        .reset_index()
+    )
+    request = serving_frame(rows.assign(Id=np.arange(1, 51), Open=rows["Open"].astype(float)))
+    predicted = served.predict(request)["Sales"].to_numpy()
+    assert np.allclose(predicted, valid["Predicted"].head(50), rtol=1e-6)

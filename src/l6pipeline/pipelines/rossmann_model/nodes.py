@@ -1,7 +1,7 @@
 """Kedro adapters around :mod:`l6pipeline.tabular`: parameters in, frames and figures out.
 
 The domain code knows nothing of Kedro or MLflow; these nodes read parameters, log per-epoch
-metrics and the PyTorch model to the active MLflow run (kedro-mlflow opens one per
+metrics and the served model to the active MLflow run (kedro-mlflow opens one per
 ``kedro run``), and leave every other artifact to catalog datasets.
 """
 
@@ -16,15 +16,16 @@ import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.params import known_params
+from l6pipeline.pipelines.rossmann_predict.mlflow_model import log_pipeline_model
+from l6pipeline.serving import inference
 from l6pipeline.tabular import baseline, plots
 from l6pipeline.tabular.ensemble import SalesEnsemble, fit_ensemble
 from l6pipeline.tabular.metrics import batched_exp_rmspe, per_store_rmspe, rmspe
-from l6pipeline.tabular.model import SalesPredictor, TabularModel
+from l6pipeline.tabular.model import TabularModel
 from l6pipeline.tabular.processors import TabularProcessor
 from l6pipeline.tabular.split import time_split_mask, validation_size
 from l6pipeline.tabular.submission import kaggle_submission
@@ -365,29 +366,37 @@ def predict_test(model: SalesEnsemble, inputs: dict, test: pd.DataFrame) -> pd.D
     return submission
 
 
-def log_model(model: SalesEnsemble, processors: dict, inputs: dict) -> None:
-    """Log the model with ``mlflow.pytorch.log_model`` and an input example (if a run is active).
+def log_model(
+    model: SalesEnsemble,
+    processors: dict,
+    store: pd.DataFrame,
+    state_trend: pd.DataFrame,
+    national_trend: pd.DataFrame,
+    weather: pd.DataFrame,
+    validated_train: pd.DataFrame,
+    validated_test: pd.DataFrame,
+    data_params: Mapping,
+    name: str,
+) -> None:
+    """Log the whole pipeline from raw rows as one MLflow model (if a run is active).
 
-    The logged module is :class:`~l6pipeline.tabular.model.SalesPredictor` (processed features
-    in: the processor artifact's codes then normalized values; sales out), saved in PyTorch's
-    ``pt2`` export format: no pickle, and no l6pipeline code needed to load it. The feature
-    order is stored in the model's metadata.
+    The model (``name``, a kedro-mlflow ``KedroPipelineModel``) takes rows shaped
+    like Kaggle's test.csv and returns ``Id, Sales``; it carries this run's model and
+    processors, ``rossmann_data``'s joined store / trend / weather tables and parameters, and
+    the event history (see ``docs/serving.md``).
     """
     if mlflow.active_run() is None:
         logger.info("no active MLflow run: the model is not logged to MLflow")
         return
-    processor = TabularProcessor.from_dict(processors)
-    arrays, _ = inputs["valid"]
-    example = arrays.packed()[:5]
-    served = SalesPredictor(model.networks[0].cpu().eval(), n_cat=len(processor.cat_names)).eval()
-    mlflow.pytorch.log_model(
-        served,
-        name="rossmann_model",
-        input_example=example,
-        # Named, so that MLflow need not load the model in a subprocess to infer them.
-        pip_requirements=[
-            f"torch=={torch.__version__.split('+')[0]}",
-            f"numpy=={np.__version__}",
-        ],
-        metadata={"features": [*processor.cat_names, *processor.cont_vars], "output": "Sales"},
-    )
+    carried = {
+        "rossmann_model": model,
+        "rossmann_processors": processors,
+        "rossmann_store": store,
+        "rossmann_trend_state": state_trend,
+        "rossmann_trend_national": national_trend,
+        "rossmann_weather": weather,
+        "rossmann_event_history": inference.event_history(validated_train, validated_test),
+    }
+    example = inference.serving_frame(validated_test.head(5))
+    info = log_pipeline_model(carried, data_params, example, name)
+    logger.info("logged the MLflow model %s (raw test-format rows in)", info.model_uri)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
-from l6pipeline.params import known_params
+from l6pipeline.params import check_each, check_int, check_number, known_params
 from l6pipeline.tabular.metrics import exp_rmspe
 from l6pipeline.tabular.model import TabularModel, embedding_sizes
 from l6pipeline.tabular.processors import TabularArrays, TabularProcessor
@@ -26,6 +26,15 @@ class ModelConfig:
     emb_drop: float = 0.04
     emb_sizes: Mapping[str, int] = field(default_factory=dict)
     y_range_scale: float = 1.2  # outputs in [0, log(y_range_scale * max training sales)]
+
+    def __post_init__(self) -> None:
+        """A value out of range names its key before any training (``l6pipeline.params``)."""
+        check_each(check_int, "layers", self.layers, minimum=1)
+        check_each(check_number, "ps", self.ps, minimum=0, below=1)
+        check_number("emb_drop", self.emb_drop, minimum=0, below=1)
+        for name, size in dict(self.emb_sizes).items():
+            check_int(f"emb_sizes.{name}", size, minimum=1)
+        check_number("y_range_scale", self.y_range_scale, above=0)
 
     @classmethod
     def from_params(cls, params: Mapping) -> ModelConfig:

@@ -130,7 +130,8 @@ def test_check_number_agrees_with_its_definition(value):
     [
         ({"batch_size": -1}, "batch_size = -1: must be an integer >= 1"),
         ({"epochs": 0}, "epochs = 0: must be an integer >= 1"),
-        ({"lr": -0.01}, "lr = -0.01: must be a number > 0"),
+        ({"lr": -0.01}, "lr = -0.01: must be a number > 0 or 'auto'"),
+        ({"lr": "fast"}, "lr = 'fast': must be a number > 0 or 'auto'"),
         ({"wd": -1}, "wd = -1: must be a number >= 0"),
         ({"pct_start": 0}, "pct_start = 0: must be a number > 0 and < 1"),
         ({"num_threads": 0}, "num_threads = 0: must be an integer >= 1 or null"),
@@ -224,7 +225,7 @@ def test_an_unknown_key_is_named_with_its_full_dotted_name_and_the_known_keys():
         (
             "cnn.classifier.train.lr",
             0,
-            "cnn.classifier.train.lr = 0: must be a number > 0",
+            "cnn.classifier.train.lr = 0: must be a number > 0 or 'auto'",
         ),
         (
             "rossmann_data.event_window_rows",

@@ -42,20 +42,20 @@ class TrainConfig:
     progress: bool = True
     num_threads: int | None = None  # CPU intra-op threads while training; None: torch's default
 
-    def __post_init__(self) -> None:
-        """A value out of range names its key before any training (``l6pipeline.params``)."""
-        check_int("epochs", self.epochs, minimum=1)
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_number("lr", self.lr, above=0)
-        check_number("wd", self.wd, minimum=0)
-        check_number("pct_start", self.pct_start, above=0, below=1)
-        check_int("seed", self.seed, minimum=0)
-        check_int("num_threads", self.num_threads, minimum=1, optional=True)
-
     @classmethod
     def from_params(cls, params: Mapping) -> TrainConfig:
         """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
         return cls(**known_params(params, cls.__dataclass_fields__, "training"))
+
+    def __post_init__(self) -> None:
+        """A value out of range names its key before any training (``l6pipeline.params``)."""
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_number("lr", self.lr, above=0, words=("auto",))
+        check_number("wd", self.wd, minimum=0)
+        check_number("pct_start", self.pct_start, above=0, below=1)
+        check_int("seed", self.seed, minimum=0)
+        check_int("num_threads", self.num_threads, minimum=1, optional=True)
 
 
 @dataclass

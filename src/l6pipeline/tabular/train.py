@@ -27,6 +27,10 @@ class ModelConfig:
     emb_sizes: Mapping[str, int] = field(default_factory=dict)
     y_range_scale: float = 1.2  # outputs in [0, log(y_range_scale * max training sales)]
 
+    @classmethod
+    def from_params(cls, params: Mapping) -> ModelConfig:
+        return cls(**known_params(params, cls.__dataclass_fields__, "model"))
+
     def __post_init__(self) -> None:
         """A value out of range names its key before any training (``l6pipeline.params``)."""
         check_each(check_int, "layers", self.layers, minimum=1)
@@ -35,10 +39,6 @@ class ModelConfig:
         for name, size in dict(self.emb_sizes).items():
             check_int(f"emb_sizes.{name}", size, minimum=1)
         check_number("y_range_scale", self.y_range_scale, above=0)
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> ModelConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "model"))
 
 
 def log_sales(sales: np.ndarray) -> np.ndarray:

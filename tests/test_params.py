@@ -205,7 +205,7 @@ def test_an_unknown_key_is_named_with_its_full_dotted_name_and_the_known_keys():
     message = rejected(_with("rossmann_model_train.epochz", 3), ["rossmann_model_train"])
     assert message.startswith("Parameters rejected before the run started (nothing ran): ")
     assert "rossmann_model_train.epochz: unknown training parameters" in message
-    assert "batch_size, device, epochs, lr, num_threads, pct_start, progress, seed, wd" in message
+    assert f"the known keys are {', '.join(sorted(TrainConfig.__dataclass_fields__))}." in message
     assert message.endswith("Fix the value in conf/<env>/parameters_*.yml or in `--params`.")
 
 
@@ -298,9 +298,7 @@ def test_the_project_registers_its_typed_configs():
         )
         parameters = loader["parameters"]
         registered = registered_params()
-        assert {"rossmann_model_train", "rossmann_model.model", "cnn.classifier.train"} <= set(
-            registered
-        )
+        assert {"rossmann_model_train", "cnn.classifier.train"} <= set(registered)
         for key in registered:
             node = parameters
             for part in key.split("."):

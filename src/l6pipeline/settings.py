@@ -5,15 +5,20 @@ kedro-mlflow registers its hook through its entry point; nothing to add here for
 
 from omegaconf.resolvers import oc
 
-from l6pipeline.hooks import RawDataHooks
+from l6pipeline.hooks import ParameterHooks, RawDataHooks
 
-# Stops a run early, with the fix, when the raw Rossmann tables it reads are missing.
-HOOKS = (RawDataHooks(),)
+# Stop a run before its first node, with the fix, when a parameter it reads is out of range or
+# unknown, or a raw Rossmann table it reads is missing or not CSV text.
+HOOKS = (ParameterHooks(), RawDataHooks())
 
 # `oc.env` lets `conf/base/mlflow.yml` honour MLFLOW_TRACKING_URI while defaulting to the
-# project's SQLite store.
+# project's SQLite store. Parameters merge key by key ("soft"): an environment (or a `--params`
+# override, which Kedro merges into each environment's parameters before environments are
+# merged) sets the nested keys it names and keeps the others, instead of replacing whole
+# top-level blocks.
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "custom_resolvers": {"oc.env": oc.env},
+    "merge_strategy": {"parameters": "soft"},
 }

@@ -13,8 +13,9 @@ from hypothesis import given
 from torch import nn
 
 from l6pipeline.nn import seed_everything
-from l6pipeline.nn.lr_finder import lr_find, steepest, valley
+from l6pipeline.nn.lr_finder import LRFinderConfig, lr_find, steepest, valley
 from l6pipeline.nn.training import make_optimizer
+from l6pipeline.params import ParameterError
 
 
 def _problem(n: int = 2048):
@@ -116,3 +117,22 @@ def test_sweep_is_exponential():
     )
     ratios = np.diff(np.log(result.lrs))
     assert np.allclose(ratios, math.log(1e4) / 4)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"num_it": 1}, "num_it = 1: must be an integer >= 2"),
+        ({"start_lr": 0}, "start_lr = 0: must be a number > 0"),
+        ({"start_lr": 1e-3, "end_lr": 1e-4}, "end_lr = 0.0001: must be a number > 0.001"),
+        (
+            {"suggestion": "fastest"},
+            "suggestion = 'fastest': must be one of 'minimum', 'valley', 'steep'",
+        ),
+        ({"num_iter": 10}, "num_iter: unknown LR finder parameters"),
+    ],
+)
+def test_lr_finder_settings_name_the_bad_key(params, message):
+    with pytest.raises(ParameterError) as caught:
+        LRFinderConfig.from_params(params)
+    assert str(caught.value).startswith(message)

@@ -1,4 +1,7 @@
-"""File-level problems surface when the raw CSV is loaded, before any value is looked at."""
+"""File-level problems surface when the raw CSV is loaded, before any value is looked at.
+
+Files that are not CSV text at all (compressed, UTF-16, a directory, empty): test_validation_file_types.py.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +24,6 @@ from .conftest import SMALL_PARAMS, read_raw_tables, write_raw_tables
 def test_missing_file_names_the_file_and_the_fix(tmp_path):
     with pytest.raises(RawDataError, match=r"train\.csv: file not found .* run the generator"):
         read_raw_csv(tmp_path / "train.csv", missing_hint="run the generator")
-
-
-@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
-def test_empty_file(tmp_path, content):
-    (tmp_path / "store.csv").write_bytes(content)
-    with pytest.raises(RawDataError, match=r"store\.csv: the file is empty"):
-        read_raw_csv(tmp_path / "store.csv")
 
 
 def test_header_without_rows(raw_csv_dir):

@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given, settings
 
 from l6pipeline.nn import TrainConfig
+from l6pipeline.params import ParameterError
 from l6pipeline.tabular import baseline
+from l6pipeline.tabular.baseline import LightGBMConfig
 from l6pipeline.tabular.ensemble import (
+    EnsembleConfig,
     SalesEnsemble,
     fit_blend,
     fit_ensemble,
@@ -162,3 +165,26 @@ def test_fit_ensemble_reports_its_parts_and_drops_an_unused_booster(data):
     alone, _ = fit_ensemble(nets, None, names, valid, calibrate=False)
     assert alone.booster is None and alone.blend_weight == 0 and alone.scale == 1.0
     assert np.allclose(alone.predict(arrays), SalesEnsemble(nets).predict(arrays))
+
+
+@pytest.mark.parametrize(
+    ("config", "params", "message"),
+    [
+        (EnsembleConfig, {"members": 0}, "members = 0: must be an integer >= 1"),
+        (EnsembleConfig, {"calibrate": "yes"}, "calibrate = 'yes': must be one of True, False"),
+        (EnsembleConfig, {"member": 2}, "member: unknown ensemble parameters"),
+        (LightGBMConfig, {"num_boost_round": 0}, "num_boost_round = 0: must be an integer >= 1"),
+        (
+            LightGBMConfig,
+            {"early_stopping_rounds": 0},
+            "early_stopping_rounds = 0: must be an integer >= 1 or null",
+        ),
+        (LightGBMConfig, {"lgb_params": [1]}, "lgb_params = [1]: must be a mapping"),
+        (TrainConfig, {"patience": 0}, "patience = 0: must be an integer >= 1 or null"),
+        (TrainConfig, {"ema": 1.5}, "ema = 1.5: must be a number >= 0 and <= 1 or null"),
+    ],
+)
+def test_ensemble_lightgbm_and_training_settings_name_the_bad_key(config, params, message):
+    with pytest.raises(ParameterError) as caught:
+        config.from_params(params)
+    assert str(caught.value).startswith(message)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +25,31 @@ from torch import nn
 from l6pipeline.nn.device import cpu_threads, resolve_device
 from l6pipeline.nn.reproducibility import seed_everything
 from l6pipeline.nn.training import LossFn, make_optimizer
+from l6pipeline.params import check_choice, check_int, check_number, known_params
 
 SMOOTHING = 0.98  # fast.ai's exponential moving average of the loss
 DIVERGENCE = 4.0  # stop when the smoothed loss exceeds this multiple of its minimum
+
+
+@dataclass(frozen=True)
+class LRFinderConfig:
+    """The sweep's settings (fast.ai's ``lr_find(start_lr, end_lr, num_it)``) and which
+    suggestion ``lr: auto`` takes."""
+
+    num_it: int = 100
+    start_lr: float = 1e-7
+    end_lr: float = 10.0
+    suggestion: str = "minimum"
+
+    def __post_init__(self) -> None:
+        check_int("num_it", self.num_it, minimum=2)
+        check_number("start_lr", self.start_lr, above=0)
+        check_number("end_lr", self.end_lr, above=self.start_lr)
+        check_choice("suggestion", self.suggestion, ("minimum", "valley", "steep"))
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> LRFinderConfig:
+        return cls(**known_params(params, cls.__dataclass_fields__, "LR finder"))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from l6pipeline.nn.device import cpu_threads, resolve_device
 from l6pipeline.nn.reproducibility import seed_everything
-from l6pipeline.params import known_params
+from l6pipeline.params import check_int, check_number, known_params
 
 Tensors = Sequence[torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -52,6 +52,18 @@ class TrainConfig:
     def from_params(cls, params: Mapping) -> TrainConfig:
         """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
         return cls(**known_params(params, cls.__dataclass_fields__, "training"))
+
+    def __post_init__(self) -> None:
+        """A value out of range names its key before any training (``l6pipeline.params``)."""
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_number("lr", self.lr, above=0, words=("auto",))
+        check_number("wd", self.wd, minimum=0)
+        check_number("pct_start", self.pct_start, above=0, below=1)
+        check_int("seed", self.seed, minimum=0)
+        check_int("num_threads", self.num_threads, minimum=1, optional=True)
+        check_int("patience", self.patience, minimum=1, optional=True)
+        check_number("ema", self.ema, minimum=0, maximum=1, optional=True)
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from l6pipeline.errors import UserInputError
 
-class RawDataError(ValueError):
+
+class RawDataError(UserInputError):
     """Raw input that must not go further: names the file, the column and offending values.
 
     ``problems`` holds one line per problem (the message joins them).

@@ -2,9 +2,12 @@
 
 Reading keeps every field as the text in the file (no NA guessing, no type inference: the
 ``StateHoliday`` ``"0"``/``0`` mix and ``""`` vs ``NA`` are left to the validation) and catches
-what is wrong with the *file* rather than its values: missing, empty, header only, a truncated
-last line, rows with the wrong number of fields. The frame's index holds the line number of each
-row in the file (blank lines counted), so that validation errors can point at the line.
+what is wrong with the *file* rather than its values. :func:`check_raw_file` first says what
+the file is when it is not a UTF-8 CSV text file (missing, a directory, empty, gzip / zip /
+bzip2 / xz / zstd compressed, a spreadsheet or Parquet file, UTF-16 or UTF-32 text, Latin-1
+bytes); :func:`read_raw_csv` then reports a header without rows, a truncated last line and rows
+with the wrong number of fields. The frame's index holds the line number of each row in the
+file (blank lines counted), so that validation errors can point at the line.
 
 Writing reproduces each file's quoting, NA spelling, line ends and blank lines (see
 :data:`~l6pipeline.rossmann.schemas.CSV_STYLES`).
@@ -30,11 +33,7 @@ def read_raw_csv(path: str | Path, *, missing_hint: str = "") -> pd.DataFrame:
     """Every field of a raw CSV file as text; the index is the line number in the file."""
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise RawDataError(f"{name}: file not found at {path}. {missing_hint}".strip())
-    content = path.read_bytes()
-    if not content.strip():
-        raise RawDataError(f"{name}: the file is empty ({path}, {len(content)} bytes).")
+    content = check_raw_file(path, missing_hint=missing_hint)
     header = _parse_line(content.split(b"\n", 1)[0])
     _check_last_line(name, content, header)
     try:
@@ -54,6 +53,116 @@ def read_raw_csv(path: str | Path, *, missing_hint: str = "") -> pd.DataFrame:
         raise RawDataError(f"{name}: the file has a header but no data rows ({path}).")
     frame.index = pd.Index(_line_numbers(content, len(frame)), name="line")
     return frame
+
+
+# Leading bytes of files that are not CSV text: what the file is, and how to get the CSV.
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "gzip-compressed", "decompress it (`mv {p} {p}.gz && gunzip -k {p}.gz`)"),
+    (b"BZh", "bzip2-compressed", "decompress it (`mv {p} {p}.bz2 && bunzip2 -k {p}.bz2`)"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it (`mv {p} {p}.xz && unxz -k {p}.xz`)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it (`mv {p} {p}.zst && unzstd {p}.zst`)"),
+    (
+        b"PK\x03\x04",
+        "a zip archive (or an .xlsx workbook)",
+        "extract the CSV file (`unzip -l {p}` lists what is inside), or export the sheet as CSV",
+    ),
+    (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook", "export the sheet as CSV (UTF-8)"),
+    (b"PAR1", "a Parquet file", "write it as CSV, or point the catalog at the original CSV"),
+)
+_UTF_BOMS: tuple[tuple[bytes, str], ...] = (  # UTF-32 first: its LE mark starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+_CONVERT = "save it as UTF-8 (`iconv -f {encoding} -t UTF-8 {{p}} > converted.csv`, then use that)"
+_SNIFF_BYTES = 4096
+
+
+def check_raw_file(path: str | Path, *, missing_hint: str = "") -> bytes:
+    """The bytes of ``path`` when it is a non-empty UTF-8 text file; otherwise a
+    :class:`RawDataError` that says what the file is and what to do.
+
+    Checked before any parsing, so that a compressed or UTF-16 file is not reported as a
+    malformed CSV. The CSV structure itself is checked by :func:`read_raw_csv`.
+    """
+    path = Path(path)
+    name = path.name
+    shown = _relative(path)
+    if path.is_dir():
+        inside = shown / name
+        hint = f" ({inside} is there)" if inside.is_file() else ""
+        raise RawDataError(
+            f"{name}: {shown} is a directory, but a CSV file is expected: point the catalog's "
+            f"filepath at the CSV file itself{hint}."
+        )
+    if not path.is_file():
+        raise RawDataError(f"{name}: file not found at {shown}. {missing_hint}".strip())
+    content = path.read_bytes()
+    if not content.strip():
+        raise RawDataError(
+            f"{name}: the file is empty ({shown}, {len(content)} bytes): copy or download it "
+            "again (or regenerate the synthetic tables: `kedro run --pipelines "
+            "rossmann_synthetic`)."
+        )
+    what = _not_text(content[:_SNIFF_BYTES])
+    if what is not None:
+        kind, advice = what
+        raise RawDataError(
+            f"{name} is {kind}, but a plain CSV text file (UTF-8) is expected ({shown}): "
+            f"{advice.format(p=shown)}, or point the catalog at a CSV text file."
+        )
+    if not content.isascii():  # ASCII is UTF-8; only other files need the slower check
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RawDataError(_not_utf8(name, shown, content, exc.start)) from None
+    return content
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory (the project) when it is inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _not_text(head: bytes) -> tuple[str, str] | None:
+    """What the file is and how to get a CSV from it, when its first bytes are not text."""
+    for signature, kind, advice in _SIGNATURES:
+        if head.startswith(signature) and (signature != b"BZh" or head[3:4].isdigit()):
+            return kind, advice
+    for bom, encoding in _UTF_BOMS:
+        if head.startswith(bom):
+            return f"{encoding} text", _CONVERT.format(encoding=encoding)
+    if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        for order, zeros, chars in (("LE", odd, even), ("BE", even, odd)):
+            if zeros.count(0) > 0.9 * len(zeros) and not chars.count(0):
+                encoding = f"UTF-16{order}"
+                return f"{encoding} text (no byte order mark)", _CONVERT.format(encoding=encoding)
+        return "a binary file (it holds NUL bytes)", "find the CSV text file it was made from"
+    return None
+
+
+def _not_utf8(name: str, path: Path, content: bytes, position: int) -> str:
+    """Where the first byte that is not UTF-8 is: line, column and the text around it."""
+    start = content.rfind(b"\n", 0, position) + 1
+    end = content.find(b"\n", position)
+    line = content[start : end if end >= 0 else len(content)].rstrip(b"\r")
+    line_no = content.count(b"\n", 0, position) + 1
+    header = _parse_line(content.split(b"\n", 1)[0])
+    prefix = content[start:position].decode("utf-8", errors="replace")
+    column_index = len(next(csv.reader([prefix + "x"]), [""])) - 1
+    column = f"column {header[column_index]!r}" if column_index < len(header) else "past the header"
+    byte = content[position : position + 1]
+    return (
+        f"{name} is not UTF-8 text ({path}): line {line_no}, {column} holds the byte {byte!r} "
+        f"in {line.decode('latin-1')[:120]!r} (as Latin-1). The file looks Latin-1 / "
+        "Windows-1252 encoded: save it as UTF-8 (`iconv -f WINDOWS-1252 -t UTF-8 "
+        f"{path} > converted.csv`, then use that), or point the catalog at the original UTF-8 file."
+    )
 
 
 def _parse_line(raw: bytes) -> list[str]:

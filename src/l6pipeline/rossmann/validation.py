@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -152,17 +153,32 @@ def _parse_column(series: pd.Series, dtype: str, nullable: bool) -> tuple[pd.Ser
     problems: list[str] = []
     index, word = series.index, _where(series.index)
     if dtype in (INT, FLOAT):
-        values, missing, bad = _numbers(series)
+        values, missing, bad, infinite = _numbers(series)
         if bad.any():
             problems.append(f"not a number: {_examples(series[bad], index[bad], word)}")
+        if infinite.any():
+            problems.append(
+                f"not a finite number: {_examples(series[infinite], index[infinite], word)}; "
+                "a missing value is an empty field (or NA)"
+            )
+        unusable = bad | infinite
         if dtype == INT:
-            fractional = ~missing & ~bad & (values != np.round(values))
+            fractional = ~missing & ~unusable & (values != np.round(values))
             if fractional.any():
                 problems.append(
                     f"not an integer: {_examples(series[fractional], index[fractional], word)}"
                 )
-            if not (missing | bad).any():
-                values = values.astype("int64")
+            ints, overflow = _int64(series, values, ~missing & ~unusable & ~fractional)
+            if overflow.any():
+                problems.append(
+                    f"outside the 64-bit integer range (-2**63 .. 2**63 - 1): "
+                    f"{_examples(series[overflow], index[overflow], word)}"
+                )
+            unusable |= overflow
+            if not (missing | unusable).any():
+                values = ints
+        if unusable.any():  # reported above: no later check may show a parser's stand-in
+            values = np.where(unusable, np.nan, values)
         parsed = pd.Series(values, index=series.index, name=series.name)
     elif dtype == DATE:
         parsed, missing, bad = _dates(series)
@@ -177,11 +193,11 @@ def _parse_column(series: pd.Series, dtype: str, nullable: bool) -> tuple[pd.Ser
     return parsed, problems
 
 
-def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Float values, missing flags, unparseable flags."""
+def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Float values and flags: missing, unparseable, not finite (``inf``, ``nan``, ``1e999``)."""
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
-        return values, np.isnan(values), np.zeros(len(values), dtype=bool)
+        return values, np.isnan(values), np.zeros(len(values), dtype=bool), np.isinf(values)
     text = series.astype("str").str.strip()
     missing = (text.isna() | text.isin(NA_TOKENS)).to_numpy()
     try:  # Arrow's cast is ~30x faster than pd.to_numeric; it fails on any bad value
@@ -191,7 +207,32 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(
             dtype="float64", na_value=np.nan
         )
-    return values, missing, np.isnan(values) & ~missing
+    infinite = np.isinf(values)
+    unparsed = np.isnan(values) & ~missing
+    if unparsed.any():  # "nan" parses, to NaN; tell it from text that is no number at all
+        words = text[unparsed].str.lower().str.lstrip("+-")
+        infinite[np.flatnonzero(unparsed)[words.isin(["nan", "inf", "infinity"]).to_numpy()]] = True
+    return values, missing, unparsed & ~infinite, infinite
+
+
+def _int64(
+    series: pd.Series, values: np.ndarray, whole: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as int64, and which ``whole`` values lie outside int64's range.
+
+    Beyond 2**53 a float no longer holds every integer, so those few values are read again,
+    exactly, from their text (or their integer dtype)."""
+    if pd.api.types.is_integer_dtype(series) and not series.isna().any():
+        return series.to_numpy(dtype="int64"), np.zeros(len(series), dtype=bool)
+    ints = np.where(whole & (np.abs(values) < 2.0**53), values, 0).astype("int64")
+    overflow = np.zeros(len(values), dtype=bool)
+    for i in np.flatnonzero(whole & (np.abs(values) >= 2.0**53)):
+        exact = int(Decimal(str(series.iloc[i]).strip()))
+        if -(2**63) <= exact < 2**63:
+            ints[i] = exact
+        else:
+            overflow[i] = True
+    return ints, overflow
 
 
 def _dates(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:

@@ -7,11 +7,13 @@ same figure the network is judged (and checkpointed) on, so the comparison is li
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from l6pipeline.params import ParameterError, check_int, known_params
 from l6pipeline.tabular.metrics import log_sales
 from l6pipeline.tabular.processors import TabularArrays
 
@@ -26,6 +28,30 @@ DEFAULT_PARAMS = {
     "max_bin": 255,
     "verbose": -1,
 }
+
+
+@dataclass(frozen=True)
+class LightGBMConfig:
+    """Rounds (at most), early stopping, seed, and LightGBM's own parameters (``lgb_params``,
+    passed through: LightGBM checks those itself)."""
+
+    num_boost_round: int = 500
+    early_stopping_rounds: int | None = None
+    seed: int = 42
+    lgb_params: Mapping = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_int("num_boost_round", self.num_boost_round, minimum=1)
+        check_int("early_stopping_rounds", self.early_stopping_rounds, minimum=1, optional=True)
+        check_int("seed", self.seed, minimum=0)
+        if not isinstance(self.lgb_params, Mapping):
+            raise ParameterError(
+                "lgb_params", "must be a mapping of LightGBM parameters", self.lgb_params
+            )
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> LightGBMConfig:
+        return cls(**known_params(params, cls.__dataclass_fields__, "LightGBM"))
 
 
 def feature_frame(arrays: TabularArrays, cat_names: Sequence[str], cont_names: Sequence[str]):

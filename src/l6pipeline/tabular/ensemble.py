@@ -15,7 +15,7 @@ optimum ``sum(p / y) / sum((p / y) ** 2)`` on the validation split.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -23,10 +23,29 @@ import numpy as np
 import torch
 
 from l6pipeline.nn import predict
+from l6pipeline.params import check_choice, check_int, known_params
 from l6pipeline.tabular.baseline import feature_frame
 from l6pipeline.tabular.metrics import rmspe
 from l6pipeline.tabular.model import TabularModel
 from l6pipeline.tabular.processors import TabularArrays
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """How many networks (seeds ``seed, seed + 1, ...``), and what is fitted on validation."""
+
+    members: int = 1
+    blend_lightgbm: bool = True
+    calibrate: bool = True
+
+    def __post_init__(self) -> None:
+        check_int("members", self.members, minimum=1)
+        check_choice("blend_lightgbm", self.blend_lightgbm, (True, False))
+        check_choice("calibrate", self.calibrate, (True, False))
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> EnsembleConfig:
+        return cls(**known_params(params, cls.__dataclass_fields__, "ensemble"))
 
 
 def network_log_sales(

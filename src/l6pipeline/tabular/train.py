@@ -12,7 +12,7 @@ from torch import nn
 
 from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
 from l6pipeline.nn.lr_finder import LRFinderResult, lr_find
-from l6pipeline.params import known_params
+from l6pipeline.params import check_each, check_int, check_number, known_params
 from l6pipeline.tabular.ensemble import SalesEnsemble, network_log_sales
 from l6pipeline.tabular.metrics import exp_rmspe, log_sales
 from l6pipeline.tabular.model import TabularModel, embedding_sizes
@@ -33,6 +33,15 @@ class ModelConfig:
     @classmethod
     def from_params(cls, params: Mapping) -> ModelConfig:
         return cls(**known_params(params, cls.__dataclass_fields__, "model"))
+
+    def __post_init__(self) -> None:
+        """A value out of range names its key before any training (``l6pipeline.params``)."""
+        check_each(check_int, "layers", self.layers, minimum=1)
+        check_each(check_number, "ps", self.ps, minimum=0, below=1)
+        check_number("emb_drop", self.emb_drop, minimum=0, below=1)
+        for name, size in dict(self.emb_sizes).items():
+            check_int(f"emb_sizes.{name}", size, minimum=1)
+        check_number("y_range_scale", self.y_range_scale, above=0)
 
 
 def as_tensors(arrays: TabularArrays, target: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:

@@ -19,11 +19,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from l6pipeline.nn import EpochResult, TrainConfig
-from l6pipeline.params import known_params
+from l6pipeline.nn.lr_finder import LRFinderConfig
 from l6pipeline.pipelines.rossmann_predict.mlflow_model import log_pipeline_model
 from l6pipeline.serving import inference
 from l6pipeline.tabular import baseline, plots
-from l6pipeline.tabular.ensemble import SalesEnsemble, fit_ensemble
+from l6pipeline.tabular.baseline import LightGBMConfig
+from l6pipeline.tabular.ensemble import EnsembleConfig, SalesEnsemble, fit_ensemble
 from l6pipeline.tabular.metrics import batched_exp_rmspe, per_store_rmspe, rmspe
 from l6pipeline.tabular.model import TabularModel
 from l6pipeline.tabular.processors import TabularProcessor
@@ -140,15 +141,17 @@ def find_learning_rate(
     processors: dict, inputs: dict, model_params: Mapping, train_params: Mapping, params: Mapping
 ) -> tuple[dict, Figure]:
     """fast.ai's ``lr_find`` on a fresh copy of the network: the sweep and its suggestions."""
-    params = known_params(params, ("num_it", "start_lr", "end_lr", "suggestion"), "LR finder")
-    method = params.pop("suggestion", "minimum")
+    sweep = LRFinderConfig.from_params(params)
+    method = sweep.suggestion
     config = TrainConfig.from_params({**train_params, "lr": 1.0})  # the sweep sets the rate
     result = find_learning_rate_for(
         TabularProcessor.from_dict(processors),
         inputs["train"],
         ModelConfig.from_params(model_params),
         config,
-        **params,
+        num_it=sweep.num_it,
+        start_lr=sweep.start_lr,
+        end_lr=sweep.end_lr,
     )
     found = result.to_dict(method)
     logger.info(
@@ -199,6 +202,7 @@ def train_baseline(
 ) -> tuple[lgb.Booster, dict, pd.DataFrame]:
     """LightGBM on the same processed features and split, its rounds early-stopped on the
     validation RMSPE: the booster, its metrics and its validation curve (RMSPE per round)."""
+    config = LightGBMConfig.from_params(params)
     processor = TabularProcessor.from_dict(processors)
     names = (processor.cat_names, processor.cont_vars)
     (train_x, train_sales), (valid_x, valid_sales) = inputs["train"], inputs["valid"]
@@ -207,11 +211,11 @@ def train_baseline(
     booster = baseline.train_lightgbm(
         (baseline.feature_frame(train_x, *names), train_sales),
         processor.cat_names,
-        num_boost_round=params["num_boost_round"],
-        params=params.get("lgb_params"),
-        seed=params.get("seed", 42),
+        num_boost_round=config.num_boost_round,
+        params=config.lgb_params,
+        seed=config.seed,
         valid=(baseline.feature_frame(valid_x, *names), valid_sales),
-        early_stopping_rounds=params.get("early_stopping_rounds"),
+        early_stopping_rounds=config.early_stopping_rounds,
         curve=curve,
     )
     seconds = time.perf_counter() - start
@@ -245,14 +249,14 @@ def build_ensemble(
     """The networks averaged in log space; with ``blend_lightgbm``, blended with LightGBM by the
     weight that minimizes the validation RMSPE; with ``calibrate``, scaled by the RMSPE-optimal
     factor (see :mod:`l6pipeline.tabular.ensemble`)."""
-    params = known_params(params, ("members", "blend_lightgbm", "calibrate"), "ensemble")
+    config = EnsembleConfig.from_params(params)
     processor = TabularProcessor.from_dict(processors)
     ensemble, metrics = fit_ensemble(
         networks,
-        booster if params["blend_lightgbm"] else None,
+        booster if config.blend_lightgbm else None,
         (processor.cat_names, processor.cont_vars),
         inputs["valid"],
-        calibrate=params["calibrate"],
+        calibrate=config.calibrate,
     )
     logger.info(
         "%d network(s) averaged: validation RMSPE %.4f; LightGBM weight %.2f, scale %.3f",

@@ -1,0 +1,14 @@
+"""The one base class for the user's mistakes, as opposed to bugs in the code.
+
+Bad raw data (:class:`~l6pipeline.rossmann.errors.RawDataError`) and bad parameters
+(:class:`~l6pipeline.params.ParameterError`) derive from :class:`UserInputError`. Its message is
+one paragraph that names what is wrong (file, column, line and value, or parameter, value and
+allowed range) and what to do, so ``kedro run`` prints the message alone, without a traceback
+(:mod:`l6pipeline.cli`). Any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserInputError(ValueError):
+    """Input the user must fix (a raw file, a parameter); the message says how."""

@@ -6,9 +6,11 @@ kedro-mlflow registers its hook through its entry point; nothing to add here for
 from omegaconf.resolvers import oc
 
 from l6pipeline.hooks import RawDataHooks
+from l6pipeline.scaleout.dask_client import DaskClientHooks
 
 # Stops a run early, with the fix, when the raw Rossmann tables it reads are missing.
-HOOKS = (RawDataHooks(),)
+# DaskClientHooks: a Dask client for the run when `conf/dask` enables it (docs/scale.md).
+HOOKS = (RawDataHooks(), DaskClientHooks())
 
 # `oc.env` lets `conf/base/mlflow.yml` honour MLFLOW_TRACKING_URI while defaulting to the
 # project's SQLite store.

@@ -89,9 +89,7 @@ def measure_pandas(folder: Path, chunks: int, out: Path) -> dict:
     return {"train_rows": len(train), "test_rows": len(test)}
 
 
-def measure_dask(
-    folder: Path, chunks: int, out: Path, worker_memory: str, partitions: int
-) -> dict:
+def measure_dask(folder: Path, chunks: int, out: Path, worker_memory: str, partitions: int) -> dict:
     import dask
     import dask.dataframe as dd
     import pyarrow.parquet as pq
@@ -157,7 +155,10 @@ def run_measurement(args: list[str], budget: int) -> dict:
     wall = time.perf_counter() - start
     result = {"wall_s": wall, "peak_gib": peak / 2**30}
     if over:
-        return {**result, "status": f"out of memory (> {budget / 2**30:.1f} GiB) after {wall:.0f} s"}
+        return {
+            **result,
+            "status": f"out of memory (> {budget / 2**30:.1f} GiB) after {wall:.0f} s",
+        }
     if child.returncode != 0:
         return {**result, "status": "failed: " + (stderr.strip().splitlines() or ["?"])[-1]}
     return {**result, "status": "ok", **json.loads(stdout.strip().splitlines()[-1])}

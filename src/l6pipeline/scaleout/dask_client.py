@@ -62,7 +62,13 @@ class DaskSettings:
 
 def open_client(settings: DaskSettings) -> Any:
     """A client of the scheduler at ``scheduler_address``, or of a new ``LocalCluster``."""
-    from distributed import Client, LocalCluster  # noqa: PLC0415 (optional extra)
+    try:
+        from distributed import Client, LocalCluster  # noqa: PLC0415 (optional extra)
+    except ImportError as error:
+        raise ImportError(
+            f"the {PARAMS_KEY} parameters enable Dask, which needs the optional extra: "
+            f'pip install -e ".[dask]" ({error})'
+        ) from None
 
     if settings.scheduler_address:
         return Client(settings.scheduler_address)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from l6pipeline.scaleout import dask_client
 from tests.pipelines.rossmann_data.test_pipeline import SMALL, run
 
 KEY = ["Store", "Date"]
@@ -18,10 +19,23 @@ def read_sorted(path: Path) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-def test_dask_env_gives_the_default_env_tables(kedro_project: Path):
+def test_dask_env_gives_the_default_env_tables(kedro_project: Path, monkeypatch):
+    opened = []
+
+    def spy(settings: dask_client.DaskSettings):
+        client = open_client(settings)
+        opened.append((client, len(client.scheduler_info()["workers"])))
+        return client
+
+    open_client = dask_client.open_client
+    monkeypatch.setattr(dask_client, "open_client", spy)
     run(kedro_project, ["rossmann_synthetic"], params=SMALL)
     run(kedro_project, ["rossmann_data"])
+    assert not opened, "the default env opened a Dask client"
     run(kedro_project, ["rossmann_data"], env="dask")
+    # conf/dask's LocalCluster of 2 workers, closed after the run
+    [(client, workers)] = opened
+    assert workers == 2 and client.status == "closed"
     default = kedro_project / "data/04_feature/rossmann"
     dask = kedro_project / "data/04_feature/rossmann_dask"
     # Written part by part by the workers, into a folder of their own

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import dask.dataframe as dd
 import pandas as pd
 import pytest
@@ -121,3 +123,9 @@ def real_features(real) -> tuple:
 @pytest.mark.parametrize("partitions", [1, 3, 7])
 def test_dask_partitions_equal_pandas_on_the_real_files(real, real_features, partitions: int):
     assert_same_features(cut_by_rows(real), real_features, partitions)
+
+
+def test_without_the_extra_the_error_says_how_to_install_it(synthetic, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.dataframe", None)  # as if Dask were not installed
+    with pytest.raises(ImportError, match=r'need the optional extra: pip install -e "\.\[dask\]"'):
+        build_feature_tables(synthetic, partitions=2)

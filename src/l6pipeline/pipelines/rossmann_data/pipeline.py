@@ -13,7 +13,8 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from l6pipeline.pipelines import rossmann_ingest
-from l6pipeline.rossmann.features.build import TABLES, Step, feature_steps
+from l6pipeline.rossmann.features.build import Step, feature_steps
+from l6pipeline.rossmann.schemas import TABLES
 
 CATALOG_NAMES = {
     **{table: f"validated_{table}" for table in TABLES},

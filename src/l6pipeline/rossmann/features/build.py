@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..schemas import TABLES  # the seven validated tables the chain starts from
 from .competition import add_competition_promo2_features
 from .dates import DATEPART_COLUMNS, add_datepart
 from .events import (
@@ -115,8 +116,6 @@ def join_events(rows: pd.DataFrame, events: pd.DataFrame, name: str = "rows") ->
     return replace_columns(joined, {"StateHoliday": state_holiday_flag(joined["StateHoliday"])})
 
 
-#: The seven validated tables the chain starts from (``validated_<name>`` in the catalog).
-TABLES = ("train", "test", "store", "store_states", "state_names", "googletrend", "weather")
 #: The chain's results.
 OUTPUTS = ("rossmann_train_features", "rossmann_test_features")
 SPLITS = ("train", "test")
@@ -271,7 +270,6 @@ def build_feature_tables(
 
 __all__ = [
     "OUTPUTS",
-    "TABLES",
     "JoinError",
     "Step",
     "add_competition_promo2",

@@ -28,6 +28,18 @@ def is_dask_frame(frame: object) -> bool:
     return dd is not None and isinstance(frame, dd.DataFrame)
 
 
+def dask_dataframe() -> Any:
+    """``dask.dataframe``, or an ``ImportError`` that says how to install the optional extra."""
+    try:
+        import dask.dataframe as dd  # noqa: PLC0415 (optional extra, only for Dask frames)
+    except ImportError as error:
+        raise ImportError(
+            'Dask partitions need the optional extra: pip install -e ".[dask]" '
+            f"(or set rossmann_data_store_partitions to 0 for pandas): {error}"
+        ) from None
+    return dd
+
+
 def check_partitions(partitions: object) -> int:
     """``partitions`` as an int >= 0, or a ``ValueError`` naming the parameter."""
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 0:
@@ -50,8 +62,7 @@ def partition_by_store(train: Any, test: Any, partitions: int = 0) -> tuple[Any,
     partitions = check_partitions(partitions)
     if partitions == 0 and not (is_dask_frame(train) or is_dask_frame(test)):
         return train, test
-    import dask.dataframe as dd  # noqa: PLC0415 (optional extra, only for Dask frames)
-
+    dd = dask_dataframe()
     count = partitions or max(f.npartitions for f in (train, test) if is_dask_frame(f))
 
     def shuffled(frame: Any) -> Any:
@@ -77,8 +88,7 @@ def map_store_partitions(kernel: Callable[..., pd.DataFrame], *args: Any, **kwar
     (small pandas tables, parameters) go whole to every call. The output's schema is the
     kernel's output on the empty input frames, so no fake data goes through a join.
     """
-    import dask.dataframe as dd  # noqa: PLC0415 (optional extra, only for Dask frames)
-
+    dd = sys.modules["dask.dataframe"]  # a Dask frame is among the arguments
     frames = [arg for arg in args if is_dask_frame(arg)]
     counts = {frame.npartitions for frame in frames}
     if len(counts) != 1:

@@ -57,7 +57,8 @@ def partition_by_store(train: Any, test: Any, partitions: int = 0) -> tuple[Any,
     path). Otherwise both become Dask frames (pandas ones via ``from_pandas``) shuffled on
     ``Store`` into ``partitions`` partitions (default: the most the inputs have), so that
     partition ``i`` of either table holds the rows of the same stores, whatever cuts the input
-    partitions had inside a store's dates.
+    partitions had inside a store's dates (Dask's shuffle sends a row to the partition given by
+    a hash of its ``Store`` value alone, the same for both tables).
     """
     partitions = check_partitions(partitions)
     if partitions == 0 and not (is_dask_frame(train) or is_dask_frame(test)):

@@ -41,7 +41,7 @@ import torch
 import yaml
 
 from l6pipeline.pipelines.rossmann_predict.mlflow_model import log_pipeline_model
-from l6pipeline.rossmann.features.build import build_feature_tables, prepare_context
+from l6pipeline.rossmann.features.build import build_feature_tables, prepare_shared_tables
 from l6pipeline.rossmann.raw_io import read_raw_csv
 from l6pipeline.rossmann.synthetic import generate_rossmann
 from l6pipeline.rossmann.validation import validate_tables
@@ -68,7 +68,8 @@ def _tables(data: Path | None) -> tuple[dict, str]:
 
 def _params() -> tuple[dict, dict]:
     conf = ROOT / "conf" / "base"
-    model = yaml.safe_load((conf / "parameters_rossmann_model.yml").read_text())["rossmann_model"]
+    parameters = yaml.safe_load((conf / "parameters_rossmann_model.yml").read_text())
+    model = {**parameters["rossmann_model"], "network": parameters["rossmann_model_network"]}
     data = yaml.safe_load((conf / "parameters_rossmann_data.yml").read_text())["rossmann_data"]
     return model, data
 
@@ -158,16 +159,12 @@ def main() -> None:
         train_features, model_params["cat_vars"], model_params["cont_vars"]
     )
     torch.manual_seed(0)
-    config = ModelConfig.from_params(model_params["model"])
+    config = ModelConfig.from_params(model_params["network"])
     network = build_model(processor, float(train_features["Sales"].max()), config).eval()
-    context = prepare_context(tables)
     carried = {
         "rossmann_model": network,
         "rossmann_processors": processor.to_dict(),
-        "rossmann_store": context.store,
-        "rossmann_trend_state": context.state_trend,
-        "rossmann_trend_national": context.national_trend,
-        "rossmann_weather": context.weather,
+        **prepare_shared_tables(tables),
         "rossmann_event_history": inference.event_history(tables["train"], tables["test"]),
     }
     batch = inference.serving_frame(tables["test"])
@@ -194,17 +191,19 @@ def main() -> None:
         print(f"load_model: {time.perf_counter() - start:.1f} s")
 
         tables_for_domain = {
-            "store": context.store,
-            "state_trend": context.state_trend,
-            "national_trend": context.national_trend,
-            "weather": context.weather,
+            "store": carried["rossmann_store"],
+            "state_trend": carried["rossmann_trend_state"],
+            "national_trend": carried["rossmann_trend_national"],
+            "weather": carried["rossmann_weather"],
         }
         coverage = inference.date_coverage(
-            context.weather, context.state_trend, context.national_trend
+            carried["rossmann_weather"],
+            carried["rossmann_trend_state"],
+            carried["rossmann_trend_national"],
         )
 
         def domain(rows: pd.DataFrame) -> pd.DataFrame:
-            checked = inference.validate_request(rows, context.store, coverage)
+            checked = inference.validate_request(rows, carried["rossmann_store"], coverage)
             features = inference.request_features(
                 checked,
                 tables_for_domain,
@@ -214,7 +213,7 @@ def main() -> None:
             )
             return inference.predict_request(features, checked, processor.to_dict(), network)
 
-        checked = inference.validate_request(batch, context.store, coverage)
+        checked = inference.validate_request(batch, carried["rossmann_store"], coverage)
         features = inference.request_features(
             checked, tables_for_domain, carried["rossmann_event_history"]
         )

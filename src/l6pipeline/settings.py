@@ -6,10 +6,12 @@ kedro-mlflow registers its hook through its entry point; nothing to add here for
 from omegaconf.resolvers import oc
 
 from l6pipeline.hooks import ParameterHooks, RawDataHooks
+from l6pipeline.scaleout.dask_client import DaskClientHooks
 
 # Stop a run before its first node, with the fix, when a parameter it reads is out of range or
 # unknown, or a raw Rossmann table it reads is missing or not CSV text.
-HOOKS = (ParameterHooks(), RawDataHooks())
+# DaskClientHooks: a Dask client for the run when `conf/dask` enables it (docs/scale.md).
+HOOKS = (ParameterHooks(), RawDataHooks(), DaskClientHooks())
 
 # `oc.env` lets `conf/base/mlflow.yml` honour MLFLOW_TRACKING_URI while defaulting to the
 # project's SQLite store. Parameters merge key by key ("soft"): an environment (or a `--params`

@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l6pipeline.rossmann.features.build import build_feature_tables, prepare_context
+from l6pipeline.rossmann.features.build import build_feature_tables, prepare_shared_tables
 from l6pipeline.rossmann.synthetic import generate_rossmann
 from l6pipeline.rossmann.validation import validate_tables
 from l6pipeline.serving import inference
@@ -30,17 +30,19 @@ def tables() -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def carried(tables) -> dict:
     """What the served model carries, from the validated tables."""
-    context = prepare_context(tables)
+    shared = prepare_shared_tables(tables)
     return {
         "tables": {
-            "store": context.store,
-            "state_trend": context.state_trend,
-            "national_trend": context.national_trend,
-            "weather": context.weather,
+            "store": shared["rossmann_store"],
+            "state_trend": shared["rossmann_trend_state"],
+            "national_trend": shared["rossmann_trend_national"],
+            "weather": shared["rossmann_weather"],
         },
         "history": inference.event_history(tables["train"], tables["test"]),
         "coverage": inference.date_coverage(
-            context.weather, context.state_trend, context.national_trend
+            shared["rossmann_weather"],
+            shared["rossmann_trend_state"],
+            shared["rossmann_trend_national"],
         ),
     }
 

@@ -143,15 +143,14 @@ def request_features(
     ``tables`` holds the joined shared tables of ``rossmann_data`` (``store``, ``state_trend``,
     ``national_trend``, ``weather``); ``alignment`` and ``window`` are its parameters.
     """
-    context = build.Context(
-        store=tables["store"],
-        state_trend=tables["state_trend"],
-        national_trend=tables["national_trend"],
-        weather=tables["weather"],
-        events=request_events(rows, history, window),
-    )
+    shared = {
+        "rossmann_store": tables["store"],
+        "rossmann_weather": tables["weather"],
+        "rossmann_trend_state": tables["state_trend"],
+        "rossmann_trend_national": tables["national_trend"],
+    }
     try:
-        return build.build_rows(rows, context, alignment, name="request")
+        return build.build_rows(rows, shared, request_events(rows, history, window), alignment)
     except build.JoinError as error:
         raise ServingInputError(f"the model's tables do not cover some rows: {error}") from None
 

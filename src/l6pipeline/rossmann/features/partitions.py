@@ -1,0 +1,119 @@
+"""Row tables as one pandas frame or as Dask partitions of whole stores: one kernel, two engines.
+
+Every feature step is a pandas function of row tables (plus small shared tables). The per-store
+steps (the event windows of ``get_elapsed`` / ``rolling(7)``) only need each store's rows
+together, so a Dask frame shuffled on ``Store`` (:func:`partition_by_store`) runs the very same
+pandas function once per partition (:func:`per_store_partition`): there is one definition of
+each feature, and the pandas path is the one-partition case.
+
+Dask is imported only when a Dask frame comes in or partitions are asked for: the default,
+pandas-only install never needs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+PARTITION_KEY = "Store"
+
+
+def is_dask_frame(frame: object) -> bool:
+    """Whether ``frame`` is a Dask DataFrame (without importing Dask)."""
+    dd = sys.modules.get("dask.dataframe")
+    return dd is not None and isinstance(frame, dd.DataFrame)
+
+
+def dask_dataframe() -> Any:
+    """``dask.dataframe``, or an ``ImportError`` that says how to install the optional extra."""
+    try:
+        import dask.dataframe as dd  # noqa: PLC0415 (optional extra, only for Dask frames)
+    except ImportError as error:
+        raise ImportError(
+            'Dask partitions need the optional extra: pip install -e ".[dask]" '
+            f"(or set rossmann_data_store_partitions to 0 for pandas): {error}"
+        ) from None
+    return dd
+
+
+def check_partitions(partitions: object) -> int:
+    """``partitions`` as an int >= 0, or a ``ValueError`` naming the parameter."""
+    if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 0:
+        raise ValueError(
+            f"rossmann_data_store_partitions must be an integer >= 0 (0: one pandas table in "
+            f"this process; N: N Dask partitions of whole stores), got {partitions!r}"
+        )
+    return partitions
+
+
+def partition_by_store(train: Any, test: Any, partitions: int = 0) -> tuple[Any, Any]:
+    """(train, test) split into partitions that each hold whole stores, the same in both.
+
+    pandas tables with ``partitions == 0`` come back unchanged (one partition: the pandas
+    path). Otherwise both become Dask frames (pandas ones via ``from_pandas``) shuffled on
+    ``Store`` into ``partitions`` partitions (default: the most the inputs have), so that
+    partition ``i`` of either table holds the rows of the same stores, whatever cuts the input
+    partitions had inside a store's dates (Dask's shuffle sends a row to the partition given by
+    a hash of its ``Store`` value alone, the same for both tables).
+    """
+    partitions = check_partitions(partitions)
+    if partitions == 0 and not (is_dask_frame(train) or is_dask_frame(test)):
+        return train, test
+    dd = dask_dataframe()
+    count = partitions or max(f.npartitions for f in (train, test) if is_dask_frame(f))
+
+    def shuffled(frame: Any) -> Any:
+        if not is_dask_frame(frame):
+            frame = dd.from_pandas(frame, npartitions=count, sort=False)
+        return frame.shuffle(PARTITION_KEY, npartitions=count)
+
+    return shuffled(train), shuffled(test)
+
+
+def copartitioned(frame: Any, like: Any) -> Any:
+    """``frame`` shuffled on ``Store`` like ``like`` (a table read back from files has the
+    files' partitions, not the stores'); pandas frames pass through."""
+    if is_dask_frame(frame) and is_dask_frame(like):
+        return frame.shuffle(PARTITION_KEY, npartitions=like.npartitions)
+    return frame
+
+
+def map_store_partitions(kernel: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> Any:
+    """``kernel`` applied to each partition of the Dask frames in ``args`` (zipped, not aligned).
+
+    The Dask frames must be partitioned alike (:func:`partition_by_store`); other arguments
+    (small pandas tables, parameters) go whole to every call. The output's schema is the
+    kernel's output on the empty input frames, so no fake data goes through a join.
+    """
+    dd = sys.modules["dask.dataframe"]  # a Dask frame is among the arguments
+    frames = [arg for arg in args if is_dask_frame(arg)]
+    counts = {frame.npartitions for frame in frames}
+    if len(counts) != 1:
+        raise ValueError(f"{kernel.__name__}: Dask inputs have different partitions: {counts}")
+    bound = functools.partial(kernel, **kwargs)
+    meta = bound(*(arg._meta if is_dask_frame(arg) else arg for arg in args))
+    return dd.map_partitions(bound, *args, meta=meta, align_dataframes=False)
+
+
+def per_store_partition(
+    kernel: Callable[..., pd.DataFrame], copartition: bool = False
+) -> Callable[..., Any]:
+    """``kernel`` (pandas in, pandas out) that also takes Dask frames partitioned by store.
+
+    With ``copartition``, Dask frames after the first are shuffled on ``Store`` like the first
+    (for a table read back from files, partitioned as its files and not by store).
+    """
+
+    @functools.wraps(kernel)
+    def step(*args: Any, **kwargs: Any) -> Any:
+        if not any(is_dask_frame(arg) for arg in args):
+            return kernel(*args, **kwargs)
+        if copartition:
+            args = (args[0], *(copartitioned(arg, args[0]) for arg in args[1:]))
+        return map_store_partitions(kernel, *args, **kwargs)
+
+    return step

@@ -1,0 +1,1 @@
+"""Scale-out engines for runs that outgrow one process (docs/scale.md)."""

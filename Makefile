@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint bench mlflow-ui viz clean-data
+.PHONY: install run test lint bench mlflow-ui viz notebooks clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,10 @@ mlflow-ui: install
 
 viz: install
 	$(BIN)/kedro viz run
+
+## The lesson notebooks in JupyterLab, with a kernel that loads the project (after `make run`);
+## ARGS passes options to jupyter lab, e.g. ARGS=--no-browser.
+# An absolute store path: kernels start in notebooks/, where `sqlite:///mlflow.db` would be a new, empty store.
+notebooks: install
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro jupyter lab --ServerApp.root_dir=notebooks $(ARGS)

@@ -1,5 +1,7 @@
 """The entity-embedding network of the lesson (fast.ai v1's ``TabularModel``), in plain PyTorch.
 
+The model fast.ai's ``tabular_learner`` builds for the lesson, without the learner around it.
+
 One embedding per categorical input, dropout on the concatenated embeddings, BatchNorm on the
 continuous inputs, hidden blocks ``Linear -> ReLU -> BatchNorm -> Dropout`` and a linear output
 squashed by a sigmoid into ``y_range``.
@@ -20,7 +22,7 @@ MAX_EMBEDDING_SIZE = 600
 
 
 def emb_size_rule(n_cat: int) -> int:
-    """fast.ai's rule of thumb: ``min(600, round(1.6 * n_cat ** 0.56))`` (``#na#`` counted)."""
+    """fast.ai's ``emb_sz_rule``: ``min(600, round(1.6 * n_cat ** 0.56))`` (``#na#`` counted)."""
     if n_cat < 1:
         raise ValueError(f"a categorical variable needs at least one code, got {n_cat}")
     return min(MAX_EMBEDDING_SIZE, round(1.6 * n_cat**0.56))

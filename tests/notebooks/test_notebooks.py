@@ -1,0 +1,112 @@
+"""The notebooks run top to bottom on a throwaway project, and are committed without outputs."""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbstripout import strip_output
+
+from tests.notebooks.conftest import NOTEBOOKS
+
+NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
+EXPECTED = [
+    "01_rossmann_data.ipynb",
+    "02_rossmann_model.ipynb",
+    "03_dropout_and_regularization.ipynb",
+    "04_convolutions.ipynb",
+    "05_heatmaps_and_augmentation.ipynb",
+]
+# nbstripout's default `--extra-keys`: metadata that editors add when cells run.
+NBSTRIPOUT_EXTRA_KEYS = [
+    "metadata.signature",
+    "metadata.widgets",
+    "cell.metadata.collapsed",
+    "cell.metadata.ExecuteTime",
+    "cell.metadata.execution",
+    "cell.metadata.heading_collapsed",
+    "cell.metadata.hidden",
+    "cell.metadata.scrolled",
+]
+# Per cell. Generous: a busy 2-core machine starts a kernel and loads Kedro in under a minute.
+CELL_TIMEOUT_S = 600
+
+
+def test_the_five_lesson_notebooks_exist():
+    assert [path.name for path in NOTEBOOK_FILES] == EXPECTED
+
+
+def _stripped(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook as `nbstripout` (with its default extra keys) would commit it."""
+    return strip_output(
+        copy.deepcopy(notebook),
+        keep_output=False,
+        keep_count=False,
+        keep_id=True,
+        extra_keys=NBSTRIPOUT_EXTRA_KEYS,
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs(path: Path):
+    """What nbstripout would remove (outputs, execution counts) must already be gone."""
+    notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    assert notebook == _stripped(notebook), f"{path.name} holds outputs: run `nbstripout {path}`"
+
+
+def test_the_output_check_catches_an_executed_cell():
+    notebook = nbformat.read(NOTEBOOK_FILES[0], as_version=nbformat.NO_CONVERT)
+    code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    code.execution_count = 1
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hello\n")]
+    assert notebook != _stripped(notebook)
+    code.outputs = []
+    assert notebook != _stripped(notebook)  # the execution count alone
+
+
+@pytest.fixture(scope="module")
+def kernel_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kernel spec running this interpreter (the project's venv), whatever else is installed."""
+    from ipykernel.kernelspec import install
+
+    prefix = tmp_path_factory.mktemp("kernel")
+    install(kernel_name="l6pipeline-test", prefix=str(prefix))
+    return prefix / "share" / "jupyter" / "kernels"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPECTED, ids=lambda n: n.removesuffix(".ipynb"))
+def test_notebook_runs_top_to_bottom(name: str, notebook_project: Path, kernel_spec_dir: Path):
+    """Every cell of the notebook runs without an error on the small runs' outputs."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    path = notebook_project / "notebooks" / name
+    notebook = nbformat.read(path, as_version=4)
+    manager = KernelManager(
+        kernel_name="l6pipeline-test",
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_spec_dir)]),
+    )
+    client = NotebookClient(
+        notebook,
+        km=manager,
+        timeout=CELL_TIMEOUT_S,
+        resources={"metadata": {"path": str(path.parent)}},  # the kernel starts in notebooks/
+    )
+    start = time.perf_counter()
+    client.execute()  # raises CellExecutionError, naming the cell, on the first error
+    print(f"\n{name}: {time.perf_counter() - start:.0f} s")  # noqa: T201
+    errors = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
+    assert not errors
+    # Nothing the notebook did may land in the notebooks folder (e.g. a stray mlflow.db).
+    assert {p.name for p in path.parent.iterdir()} == {p.name for p in NOTEBOOKS.iterdir()}

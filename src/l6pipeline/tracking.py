@@ -19,6 +19,18 @@ def log_metrics(metrics: Mapping[str, float], step: int | None = None, prefix: s
     mlflow.log_metrics({f"{prefix}{k}": float(v) for k, v in metrics.items()}, step=step)
 
 
+def log_artifact_text(text: str, path: str) -> None:
+    """Save ``text`` as the artifact ``path`` of the active MLflow run, if any."""
+    if mlflow.active_run() is not None:
+        mlflow.log_text(text, path)
+
+
+def log_artifact_dict(data: dict, path: str) -> None:
+    """Save ``data`` as the JSON (or YAML, by suffix) artifact ``path`` of the active run, if any."""
+    if mlflow.active_run() is not None:
+        mlflow.log_dict(data, path)
+
+
 def epoch_logger(prefix: str = ""):
     """A callback for :func:`l6pipeline.nn.fit_one_cycle` that logs each epoch with ``step``."""
 

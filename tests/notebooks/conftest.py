@@ -20,9 +20,6 @@ SMALL_RUNS: list[tuple[list[str], dict]] = [
     (
         ["rossmann_data", "rossmann_model"],
         {
-            # The network's settings: `rossmann_model.model` before the LR-finder / ensemble
-            # change, `rossmann_model_network` after it; each run ignores the other key.
-            "rossmann_model": {"model": {"layers": [64, 32]}},
             "rossmann_model_network": {"layers": [64, 32]},
             "rossmann_model_lr_finder": {"num_it": 30},
             "rossmann_model_train": {"epochs": 2, "num_threads": 1, "progress": False},

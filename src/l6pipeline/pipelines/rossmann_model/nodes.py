@@ -37,7 +37,13 @@ from l6pipeline.tabular.train import (
     train_entity_model,
 )
 from l6pipeline.tabular.train import find_learning_rate as find_learning_rate_for
-from l6pipeline.tracking import child_run, epoch_logger, log_metrics
+from l6pipeline.tracking import (
+    child_run,
+    epoch_logger,
+    log_artifact_dict,
+    log_artifact_text,
+    log_metrics,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +98,7 @@ def fit_processors(
         len(processor.cont_vars),
     )
     artifact = processor.to_dict()
-    if mlflow.active_run() is not None:
-        mlflow.log_dict(artifact, f"{ARTIFACT_DIR}/processors.json")
+    log_artifact_dict(artifact, f"{ARTIFACT_DIR}/processors.json")
     inputs = {
         "train": (processor.transform(train), train["Sales"].to_numpy(np.float64)),
         "valid": (processor.transform(valid), valid["Sales"].to_numpy(np.float64)),
@@ -365,8 +370,7 @@ def predict_test(model: SalesEnsemble, inputs: dict, test: pd.DataFrame) -> pd.D
     """The Kaggle submission (``Id,Sales``; days with ``Open == 0`` get 0), also logged to MLflow."""
     arrays, _ = inputs["test"]
     submission = kaggle_submission(test, predict_sales(model, arrays))
-    if mlflow.active_run() is not None:
-        mlflow.log_text(submission.to_csv(index=False), f"{ARTIFACT_DIR}/submission.csv")
+    log_artifact_text(submission.to_csv(index=False), f"{ARTIFACT_DIR}/submission.csv")
     return submission
 
 

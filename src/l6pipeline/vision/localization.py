@@ -19,6 +19,7 @@ digit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +107,40 @@ def make_canvas_set(
             bt, bl, bb, br = 0, 0, h, w
         boxes[i] = torch.tensor([top + bt, left + bl, top + bb, left + br])
     return CanvasSet(out, labels.clone(), boxes, classes)
+
+
+@dataclass(frozen=True)
+class CanvasConfig:
+    """How :func:`make_canvas_set` builds a split's canvases (the ``cnn.localization`` values)."""
+
+    canvas: int = 64
+    object_size: int | None = 28
+    noise: float = 0.3
+    seed: int = 0  # train / valid / test canvases use seed, seed + 1, seed + 2
+    box: str = "ink"
+    ink_threshold: float = 0.1
+
+
+def canvas_splits(
+    parts: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    classes: tuple[str, ...],
+    config: CanvasConfig,
+) -> list[CanvasSet]:
+    """Each ``(images, labels)`` split on its own canvases, split ``i`` seeded ``seed + i``."""
+    return [
+        make_canvas_set(
+            images,
+            labels,
+            classes,
+            canvas=config.canvas,
+            object_size=config.object_size,
+            noise=config.noise,
+            seed=config.seed + offset,
+            box=config.box,
+            ink_threshold=config.ink_threshold,
+        )
+        for offset, (images, labels) in enumerate(parts)
+    ]
 
 
 def grow_boxes(boxes: torch.Tensor, tolerance: int, size: int) -> torch.Tensor:

@@ -21,7 +21,7 @@ from l6pipeline.vision.augment import TRANSFORMS, WARP_PADDING_MODES
 from l6pipeline.vision.study import grid_configs
 from tests.conftest import PROJECT_ROOT
 
-TRAIN = {"epochs": 2, "batch_size": 32, "lr": 0.01, "seed": 0, "device": "cpu", "progress": False}
+TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.01, "seed": 0, "device": "cpu", "progress": False}
 LOCAL = {"engine": "local", "address": None, "num_cpus": None}
 
 

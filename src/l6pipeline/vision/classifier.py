@@ -124,7 +124,8 @@ def train_classifier(
     max_shift: int = 0,
     on_epoch_end: Callable[[EpochResult], None] | None = None,
 ) -> TrainedModel:
-    """Build a :class:`SmallCNN` (seeded) and train it with one-cycle AdamW and cross-entropy."""
+    """Build a :class:`SmallCNN` (seeded) and train it with one-cycle AdamW and cross-entropy
+    (fast.ai's ``Learner(data, simple_cnn(...), metrics=accuracy).fit_one_cycle``)."""
     x_train, y_train = (train.images, train.labels) if isinstance(train, ImageSet) else train
     x_valid, y_valid = (valid.images, valid.labels) if isinstance(valid, ImageSet) else valid
     in_channels = x_train.shape[1]

@@ -1,5 +1,7 @@
 """Measuring where a heatmap points: digits on a larger noisy canvas and the pointing game.
 
+The lesson judges its ``hook_output`` heatmaps (and Grad-CAM) by eye; this scores them.
+
 A heatmap looks convincing on a picture; the pointing game (Zhang et al., 2016) measures it.
 Each image has a box around its object; a heatmap *hits* when its maximum lies inside the box.
 The score is the share of hits. A heatmap that knows nothing (say a constant one) points at a

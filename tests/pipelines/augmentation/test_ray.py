@@ -49,6 +49,8 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
+    # An experiment of this store: an earlier test's (kedro-mlflow's) id is not in it.
+    mlflow.set_experiment("study-engines")
     yield MlflowClient(uri)
     mlflow.set_tracking_uri(None)
 

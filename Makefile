@@ -15,7 +15,7 @@ $(BIN)/python:
 
 # Reinstall only when the dependencies change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask,ray]"
 	touch $@
 
 install: $(VENV)/.installed

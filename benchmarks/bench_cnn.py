@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from l6pipeline.nn import TrainConfig
-from l6pipeline.vision.classifier import ModelConfig, train_classifier
+from l6pipeline.vision.classifier import CNNConfig, train_classifier
 from l6pipeline.vision.data import load_mnist_digits, stratified_split
 from l6pipeline.vision.localization import make_canvas_set
 from l6pipeline.vision.spreadsheet import METHODS, conv_matrix
@@ -59,12 +59,12 @@ def bench_training() -> None:
         epochs=1, batch_size=128, lr=1e-2, progress=False, device="cpu", num_threads=1
     )
     runs = (
-        ("classifier", train, valid, ModelConfig((16, 32, 64, 128), (2, 2, 2, 1))),
+        ("classifier", train, valid, CNNConfig((16, 32, 64, 128), (2, 2, 2, 1))),
         (
             "localizer",
             make_canvas_set(train.images, train.labels, train.classes, seed=0),
             make_canvas_set(valid.images, valid.labels, valid.classes, seed=1),
-            ModelConfig((16, 32, 64), (2, 2, 1)),
+            CNNConfig((16, 32, 64), (2, 2, 1)),
         ),
     )
     for name, tr, va, model in runs:

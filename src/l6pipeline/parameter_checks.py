@@ -20,7 +20,7 @@ from l6pipeline.tabular.baseline import LightGBMConfig
 from l6pipeline.tabular.ensemble import EnsembleConfig
 from l6pipeline.tabular.train import ModelConfig as TabularModelConfig
 from l6pipeline.vision.augment import AugmentConfig
-from l6pipeline.vision.classifier import ModelConfig as CnnModelConfig
+from l6pipeline.vision.classifier import CNNConfig
 from l6pipeline.vision.study import StudySettings
 
 register_params("rossmann_synthetic", SyntheticConfig.from_params)
@@ -33,7 +33,7 @@ register_params("rossmann_model_ensemble", EnsembleConfig.from_params)
 register_params("rossmann_model_baseline", LightGBMConfig.from_params)
 for block in ("cnn.classifier", "cnn.localization"):
     register_params(f"{block}.train", TrainConfig.from_params)
-    register_params(f"{block}.model", CnnModelConfig.from_params)
+    register_params(f"{block}.model", CNNConfig.from_params)
 register_params("augmentation.transforms", AugmentConfig.from_params)
 register_params("augmentation.digits.transforms", AugmentConfig.from_params)
 register_params("augmentation.model", lambda model: StudySettings.from_params({"model": model}))

@@ -88,7 +88,7 @@ def test_flipping_twice_gives_the_input_back(batch):
 @pytest.mark.parametrize(("degrees", "k"), [(90, -1), (180, 2), (-90, 1), (270, 1), (360, 0)])
 def test_rotation_by_multiples_of_90_matches_rot90_away_from_the_borders(size, degrees, k):
     images = torch.rand(4, 2, size, size, generator=torch.Generator().manual_seed(size))
-    for mode in A.PADDING_MODES:
+    for mode in A.WARP_PADDING_MODES:
         out = A.augment(A.rotate((degrees, degrees), padding_mode=mode), images, seed=0)
         expected = torch.rot90(images, k, dims=(2, 3))
         torch.testing.assert_close(
@@ -142,7 +142,7 @@ def test_padding_mode_does_not_change_the_random_draws(batch):
     config = A.AugmentConfig(max_zoom=1.0, max_warp=0.0, max_lighting=0.0, max_rotate=10.0)
     outs = [
         A.augment(A.build_transforms(config.with_(padding_mode=m)), batch, seed=5)
-        for m in A.PADDING_MODES
+        for m in A.WARP_PADDING_MODES
     ]
     centre = slice(8, 16)
     for out in outs[1:]:

@@ -7,14 +7,14 @@ import torch
 
 from l6pipeline.nn import TrainConfig
 from l6pipeline.vision.classifier import (
-    ModelConfig,
+    CNNConfig,
     TrainedModel,
-    accuracy,
     predict_logits,
     random_shift,
     train_classifier,
 )
 from l6pipeline.vision.data import load_mnist_digits, stratified_split
+from l6pipeline.vision.metrics import accuracy
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def digits():
 FAST = TrainConfig(
     epochs=8, batch_size=32, lr=1e-2, seed=0, device="cpu", progress=False, num_threads=1
 )
-MODEL = ModelConfig(widths=(16, 32, 64, 128), strides=(2, 2, 2, 2), p_dropout=0.1)
+MODEL = CNNConfig(widths=(16, 32, 64, 128), strides=(2, 2, 2, 2), p_dropout=0.1)
 
 
 def test_random_shift_moves_each_image_without_changing_it():
@@ -73,7 +73,7 @@ def test_training_is_deterministic_per_seed_on_cpu(digits):
 
 def test_checkpoint_round_trip():
     torch.manual_seed(0)
-    config = ModelConfig.from_params({"widths": [4, 8], "strides": [2, 1], "p_dropout": 0.0})
+    config = CNNConfig.from_params({"widths": [4, 8], "strides": [2, 1], "p_dropout": 0.0})
     trained = TrainedModel(config.build(3, 5).eval(), config, 3, tuple("abcde"))
     checkpoint = trained.checkpoint()
     again = TrainedModel.from_checkpoint(checkpoint)
@@ -87,4 +87,4 @@ def test_checkpoint_round_trip():
         "batch_norm": True,
     }
     with pytest.raises(ValueError, match="unknown"):
-        ModelConfig.from_params({"width": [4]})
+        CNNConfig.from_params({"width": [4]})

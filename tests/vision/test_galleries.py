@@ -10,7 +10,13 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from l6pipeline.vision import galleries as G
-from l6pipeline.vision.augment import PADDING_MODES, TRANSFORMS, AugmentConfig, build_transforms
+from l6pipeline.vision.augment import (
+    TRANSFORMS,
+    WARP_PADDING_MODES,
+    AugmentConfig,
+    build_transforms,
+)
+from l6pipeline.vision.photos import load_photo, square, to_tensor_image
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +30,7 @@ def _images(fig: Figure) -> list:
 
 
 def test_default_photo_is_the_bundled_cat():
-    photo = G.load_photo(size=64)
+    photo = square(load_photo(), 64)
     assert photo.shape == (3, 64, 64) and photo.dtype == torch.float32
     assert 0.0 <= photo.min() and photo.max() <= 1.0 and photo.std() > 0.05
 
@@ -35,15 +41,15 @@ def test_a_user_image_is_cropped_to_a_square(tmp_path):
     array[:, 20:60, 0] = 255  # a red square in the middle of a wide RGBA image
     array[..., 3] = 255
     Image.fromarray(array).save(path)
-    photo = G.load_photo(path, size=20)
+    photo = square(load_photo(path), 20)
     assert photo.shape == (3, 20, 20)
     assert photo[0].min() > 0.9 and photo[1:].max() < 0.1  # only the centre square is kept
 
 
 def test_to_tensor_image_handles_grey_and_float():
-    grey = G.to_tensor_image(np.full((5, 7), 255, dtype=np.uint8))
+    grey = to_tensor_image(np.full((5, 7), 255, dtype=np.uint8))
     assert grey.shape == (1, 5, 7) and torch.all(grey == 1.0)
-    rgb = G.to_tensor_image(np.full((5, 7, 3), 0.25))
+    rgb = to_tensor_image(np.full((5, 7, 3), 0.25))
     assert rgb.shape == (3, 5, 7) and torch.allclose(rgb, torch.tensor(0.25))
 
 
@@ -69,10 +75,10 @@ def test_padding_gallery_rows_share_the_draws_columns_the_modes():
     image = torch.rand(3, 32, 32)
     fig = G.padding_gallery(image, AugmentConfig(), n_rows=2, seed=1)
     axes = _images(fig)
-    assert len(axes) == 2 * len(PADDING_MODES)
-    assert [ax.get_title() for ax in axes[: len(PADDING_MODES)]] == list(PADDING_MODES)
+    assert len(axes) == 2 * len(WARP_PADDING_MODES)
+    assert [ax.get_title() for ax in axes[: len(WARP_PADDING_MODES)]] == list(WARP_PADDING_MODES)
     # same augmentation in a row: the centres agree, only the padded borders differ
-    row = [np.asarray(ax.images[0].get_array()) for ax in axes[: len(PADDING_MODES)]]
+    row = [np.asarray(ax.images[0].get_array()) for ax in axes[: len(WARP_PADDING_MODES)]]
     for other in row[1:]:
         np.testing.assert_allclose(other[12:20, 12:20], row[0][12:20, 12:20], atol=1e-5)
 
@@ -81,7 +87,9 @@ def test_galleries_cover_every_transform_the_set_and_the_padding_modes():
     config = AugmentConfig(do_flip=False)
     figures = G.galleries(torch.rand(1, 28, 28), config, n=9, seed=0)
     assert set(figures) == {f"{n}.png" for n in (*TRANSFORMS, "all", "padding_modes")}
-    assert all(isinstance(f, Figure) for f in figures.values())
+    per_transform = [f for name, f in figures.items() if name != "padding_modes.png"]
+    assert all(len(_images(f)) == 9 for f in per_transform)  # n = 9 draws each
+    assert len(_images(figures["padding_modes.png"])) == 3 * len(WARP_PADDING_MODES)
     # the flip is shown even when the set leaves it out, and the set says so
     assert "flip" in figures["flip.png"]._suptitle.get_text()
     assert "no flip" in figures["all.png"]._suptitle.get_text()

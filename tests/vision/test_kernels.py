@@ -14,11 +14,10 @@ from l6pipeline.vision.kernels import (
     average_pool,
     kernel_sum,
     lesson_edge_kernel,
-    load_photo,
     output_shape,
     pad,
-    to_grayscale,
 )
+from l6pipeline.vision.photos import load_photo, shrink, to_grayscale
 
 # From the definitions: a flat region keeps its value (sum 1) or becomes 0 (edge detectors).
 EXPECTED_SUMS = {
@@ -126,7 +125,7 @@ def test_average_pooling():
 
 
 def test_photo_and_grayscale():
-    photo = load_photo(max_side=64)
+    photo = shrink(load_photo(), max_side=64)
     assert photo.shape[0] == 3 and max(photo.shape[1:]) == 64
     assert 0 <= float(photo.min()) and float(photo.max()) <= 1
     gray = to_grayscale(photo)

@@ -220,7 +220,14 @@ def test_tables_and_figures(digits):
     panels = [ax for ax in fig.axes if ax.lines]
     assert len(panels) == 4 and all(len(ax.lines) == 2 for ax in panels)
     fig = S.comparison_figure(results[:2], title="t")
-    assert len(fig.axes) == 2
+    assert [ax.get_title() for ax in fig.axes] == ["validation accuracy", "loss (train: dashed)"]
+    acc_lines = fig.axes[0].lines
+    assert [line.get_label() for line in acc_lines] == [r.config.name for r in results[:2]]
+    np.testing.assert_allclose(
+        acc_lines[1].get_ydata(), [e.metrics["accuracy"] for e in results[1].history]
+    )
+    assert len(fig.axes[1].lines) == 4  # valid and train loss of each
+    assert fig._suptitle.get_text() == "t"
     assert np.isfinite(table["valid_loss"]).all()
 
 

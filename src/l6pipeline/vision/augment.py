@@ -44,14 +44,16 @@ from kornia.geometry.transform import warp_perspective
 
 from l6pipeline.params import known_params
 
-PADDING_MODES: tuple[str, ...] = ("zeros", "border", "reflection")
+# How warp and rotate fill pixels from outside the image (fast.ai's get_transforms
+# padding_mode); not a convolution's padding, which is kernels.CONV_PADDING_MODES.
+WARP_PADDING_MODES: tuple[str, ...] = ("zeros", "border", "reflection")
 TRANSFORMS: tuple[str, ...] = ("flip", "warp", "rotate", "zoom", "brightness", "contrast")
 _LOGIT_EPS = 1e-7  # fast.ai's clamp before taking logits
 
 
 def _check_padding(padding_mode: str) -> str:
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    if padding_mode not in WARP_PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {WARP_PADDING_MODES}, got {padding_mode!r}")
     return padding_mode
 
 

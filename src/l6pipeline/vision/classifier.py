@@ -21,12 +21,16 @@ from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed
 from l6pipeline.nn.device import cpu_threads
 from l6pipeline.params import known_params
 from l6pipeline.vision.data import ImageSet
+from l6pipeline.vision.metrics import accuracy
 from l6pipeline.vision.models import SmallCNN
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """The architecture of :class:`SmallCNN` (the input channels and classes come from data)."""
+class CNNConfig:
+    """The architecture of :class:`SmallCNN` (the input channels and classes come from data).
+
+    What fast.ai's ``simple_cnn(actns, kernel_szs, strides, bn)`` takes, by name.
+    """
 
     widths: Sequence[int] = (16, 32, 64, 128)
     strides: Sequence[int] | None = None  # None: all 2
@@ -34,7 +38,7 @@ class ModelConfig:
     batch_norm: bool = True
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> ModelConfig:
+    def from_params(cls, params: Mapping[str, Any]) -> CNNConfig:
         values = known_params(params, cls.__dataclass_fields__, "model")
         for key in ("widths", "strides"):
             if values.get(key) is not None:
@@ -80,17 +84,12 @@ def random_shift(max_shift: int) -> Callable[[torch.Tensor], torch.Tensor]:
     return _shift
 
 
-def accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
-    """Share of rows whose largest logit is the target class."""
-    return float((logits.argmax(dim=1) == target).float().mean())
-
-
 @dataclass
 class TrainedModel:
     """A trained model with what it takes to rebuild it and its per-epoch history."""
 
     model: SmallCNN
-    config: ModelConfig
+    config: CNNConfig
     in_channels: int
     classes: tuple[str, ...]
     history: list[EpochResult] = field(default_factory=list)
@@ -109,7 +108,7 @@ class TrainedModel:
 
     @classmethod
     def from_checkpoint(cls, checkpoint: Mapping[str, Any]) -> TrainedModel:
-        config = ModelConfig.from_params(checkpoint["model_config"])
+        config = CNNConfig.from_params(checkpoint["model_config"])
         classes = tuple(checkpoint["classes"])
         model = config.build(checkpoint["in_channels"], len(classes))
         model.load_state_dict(checkpoint["state_dict"])
@@ -120,12 +119,13 @@ def train_classifier(
     train: ImageSet | tuple[torch.Tensor, torch.Tensor],
     valid: ImageSet | tuple[torch.Tensor, torch.Tensor],
     classes: Sequence[str],
-    model_config: ModelConfig,
+    model_config: CNNConfig,
     train_config: TrainConfig,
     max_shift: int = 0,
     on_epoch_end: Callable[[EpochResult], None] | None = None,
 ) -> TrainedModel:
-    """Build a :class:`SmallCNN` (seeded) and train it with one-cycle AdamW and cross-entropy."""
+    """Build a :class:`SmallCNN` (seeded) and train it with one-cycle AdamW and cross-entropy
+    (fast.ai's ``Learner(data, simple_cnn(...), metrics=accuracy).fit_one_cycle``)."""
     x_train, y_train = (train.images, train.labels) if isinstance(train, ImageSet) else train
     x_valid, y_valid = (valid.images, valid.labels) if isinstance(valid, ImageSet) else valid
     in_channels = x_train.shape[1]
@@ -149,3 +149,16 @@ def predict_logits(model: nn.Module, images: torch.Tensor, config: TrainConfig) 
     """Logits for all ``images`` in eval mode, on the configured device and thread count."""
     with cpu_threads(config.num_threads):
         return predict(model, (images,), config.batch_size * 4, config.device)
+
+
+def evaluate_classifier(
+    model: nn.Module, test: ImageSet, config: TrainConfig
+) -> tuple[dict[str, float], torch.Tensor]:
+    """Test accuracy, loss and size (fast.ai's ``learn.validate`` on the test set); the logits."""
+    logits = predict_logits(model, test.images, config)
+    metrics = {
+        "test_accuracy": accuracy(logits, test.labels),
+        "test_loss": float(F.cross_entropy(logits, test.labels)),
+        "test_size": float(len(test)),
+    }
+    return metrics, logits

@@ -1,4 +1,7 @@
-"""Image datasets as tensors: the embedded MNIST digits and seeded, stratified splits."""
+"""Image datasets as tensors: the embedded MNIST digits and seeded, stratified splits.
+
+fast.ai's ``ImageDataBunch`` / ``ImageList`` hold the same: images, labels and class names.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,8 @@ def load_mnist_digits() -> ImageSet:
 def stratified_split(
     labels: np.ndarray | torch.Tensor, fractions: Sequence[float], seed: int
 ) -> list[np.ndarray]:
-    """Split row indices into parts of the given fractions, each with the class balance.
+    """Split row indices into parts of the given fractions, each with the class balance
+    (fast.ai's ``split_by_rand_pct``, stratified).
 
     Every class is shuffled with ``seed`` and cut at the same fractions, so the result depends
     only on the labels and the seed (not on row order within a class).

@@ -9,28 +9,26 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")  # figures are saved by Kedro datasets, never shown on a screen
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from l6pipeline.vision.kernels import (  # noqa: E402
-    PADDING_MODES,
+from l6pipeline.vision.kernels import (
+    CONV_PADDING_MODES,
+    KERNELS,
     apply_kernel,
     average_pool,
     kernel_sum,
+    lesson_edge_kernel,
     output_shape,
     pad,
-    to_grayscale,
 )
-from l6pipeline.vision.plots import to_display  # noqa: E402
-from l6pipeline.vision.spreadsheet import SheetWeights, conv_matrix, tied_weight_index  # noqa: E402
+from l6pipeline.vision.photos import to_grayscale
+from l6pipeline.vision.plots import to_display
+from l6pipeline.vision.spreadsheet import SheetWeights, conv_matrix, tied_weight_index
 
 # ---------------------------------------------------------------------------------------------
 # Cells, like a spreadsheet with conditional formatting
@@ -244,7 +242,7 @@ def kernel_gallery(
 def padding_figure(image: torch.Tensor, kernel: torch.Tensor, amount: int = 1) -> Figure:
     """Padding modes (zeros, reflection, replicate) and no padding, with their output sizes."""
     h, w = image.shape[-2:]
-    rows = [("none (valid)", None), *((mode, mode) for mode in PADDING_MODES)]
+    rows = [("none (valid)", None), *((mode, mode) for mode in CONV_PADDING_MODES)]
     fig, axes = plt.subplots(len(rows), 2, figsize=(7, 3.2 * len(rows)), squeeze=False)
     for (label, mode), (ax_in, ax_out) in zip(rows, axes, strict=True):
         padded = image if mode is None else pad(image, amount, mode)
@@ -314,6 +312,31 @@ def pooling_figure(image: torch.Tensor, sizes: Sequence[int | None] = (2, 4, 8, 
 # ---------------------------------------------------------------------------------------------
 # Heatmaps
 # ---------------------------------------------------------------------------------------------
+
+
+def kernel_figures(
+    photo: torch.Tensor,
+    small_photo: torch.Tensor,
+    digit: torch.Tensor,
+    padding_kernel: str = "box_blur",
+    padding: int = 8,
+    stride_kernel: str = "outline",
+    pool_sizes: Sequence[int | None] = (2, 4, 8, None),
+) -> dict[str, Figure]:
+    """Every kernel figure, by file name: the hand-made kernels on a photo and on a digit, and
+    padding modes, stride and average pooling on a small photo (where pixels show)."""
+    others = {name: k for name, k in KERNELS.items() if name != "lesson_edge"}
+    return {
+        "kernels_photo.png": kernel_gallery(
+            photo, others, "3x3 kernels on a photo (per channel)", lesson_edge_kernel(3)
+        ),
+        "kernels_digit.png": kernel_gallery(
+            digit, others, "3x3 kernels on a digit", lesson_edge_kernel(1)
+        ),
+        "padding_modes.png": padding_figure(small_photo, KERNELS[padding_kernel], padding),
+        "stride.png": stride_figure(to_grayscale(small_photo), KERNELS[stride_kernel]),
+        "average_pooling.png": pooling_figure(small_photo, pool_sizes),
+    }
 
 
 def heatmap_grid(

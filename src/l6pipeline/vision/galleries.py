@@ -8,60 +8,18 @@ columns: ``zeros``, ``border``, ``reflection``), which shows why reflection beat
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
-from PIL import Image
-from skimage import data as skimage_data
 
 from l6pipeline.vision.augment import (
-    PADDING_MODES,
     TRANSFORMS,
+    WARP_PADDING_MODES,
     AugmentConfig,
     augment,
     build_transforms,
 )
+from l6pipeline.vision.data import ImageSet
 from l6pipeline.vision.plots import image_grid
-
-
-def to_tensor_image(array: np.ndarray) -> torch.Tensor:
-    """``[H, W]`` or ``[H, W, C]`` uint8/float array -> ``[C, H, W]`` float32 in [0, 1]."""
-    array = np.asarray(array)
-    image = torch.tensor(array, dtype=torch.float32)  # a copy: the array may be read-only
-    if np.issubdtype(array.dtype, np.integer):
-        image = image / float(np.iinfo(array.dtype).max)
-    if image.ndim == 2:
-        image = image[None]
-    else:
-        image = image[..., :3].permute(2, 0, 1)  # drop an alpha channel
-    return image.clamp(0, 1).contiguous()
-
-
-def square(image: torch.Tensor, size: int) -> torch.Tensor:
-    """Centre-crop ``[C, H, W]`` to a square and resize it to ``size`` x ``size`` (antialiased)."""
-    _, height, width = image.shape
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    crop = image[:, top : top + side, left : left + side]
-    if side == size:
-        return crop.contiguous()
-    resized = F.interpolate(
-        crop[None], size=(size, size), mode="bilinear", antialias=True, align_corners=False
-    )
-    return resized[0].clamp(0, 1)
-
-
-def load_photo(path: str | Path | None = None, size: int = 224) -> torch.Tensor:
-    """A colour photo as ``[3, size, size]``: ``path``, or scikit-image's bundled cat (Chelsea)."""
-    if path is None:
-        array = skimage_data.chelsea()  # ships inside scikit-image: no download
-    else:
-        with Image.open(path) as img:
-            array = np.asarray(img.convert("RGB"))
-    return square(to_tensor_image(array), size)
 
 
 def transform_gallery(
@@ -93,21 +51,30 @@ def padding_gallery(
     batch = image.expand(n_rows, *image.shape).contiguous()
     columns = [
         augment(build_transforms(config.with_(padding_mode=mode)), batch, seed=seed)
-        for mode in PADDING_MODES
+        for mode in WARP_PADDING_MODES
     ]
-    cells = [columns[col][row] for row in range(n_rows) for col in range(len(PADDING_MODES))]
+    cells = [columns[col][row] for row in range(n_rows) for col in range(len(WARP_PADDING_MODES))]
     titles = [
-        PADDING_MODES[col] if row == 0 else ""
+        WARP_PADDING_MODES[col] if row == 0 else ""
         for row in range(n_rows)
-        for col in range(len(PADDING_MODES))
+        for col in range(len(WARP_PADDING_MODES))
     ]
     return image_grid(
         cells,
         titles=titles,
-        ncols=len(PADDING_MODES),
+        ncols=len(WARP_PADDING_MODES),
         cell_size=cell_size,
         suptitle="same augmentation, three padding modes",
     )
+
+
+def digit_gallery_image(images: ImageSet, class_name: str) -> torch.Tensor:
+    """The first image of class ``class_name`` (the digit the galleries show)."""
+    if class_name not in images.classes:
+        raise ValueError(f"class {class_name!r} is not one of {images.classes}")
+    wanted = images.classes.index(class_name)
+    index = int((images.labels == wanted).nonzero()[0])
+    return images.images[index]
 
 
 def describe(name: str, config: AugmentConfig) -> str:

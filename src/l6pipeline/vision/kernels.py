@@ -16,13 +16,8 @@ flat region keeps its brightness); Sobel x, Sobel y, outline and the lesson's ed
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
-from skimage import data as skimage_data
 
 from l6pipeline.vision.spreadsheet import conv_output_size
 
@@ -45,7 +40,9 @@ KERNELS: dict[str, torch.Tensor] = {
     "lesson_edge": lesson_edge_kernel(1)[0, 0],
 }
 
-PADDING_MODES = {"zeros": "constant", "reflection": "reflect", "replicate": "replicate"}
+# How a convolution pads its input (our name -> F.pad mode); not the fill of a warp or
+# rotation, which is augment.WARP_PADDING_MODES.
+CONV_PADDING_MODES = {"zeros": "constant", "reflection": "reflect", "replicate": "replicate"}
 
 
 def kernel_sum(kernel: torch.Tensor) -> float:
@@ -53,22 +50,14 @@ def kernel_sum(kernel: torch.Tensor) -> float:
     return float(kernel.double().sum())
 
 
-def to_grayscale(image: torch.Tensor) -> torch.Tensor:
-    """``[3, H, W]`` RGB -> ``[1, H, W]`` luminance (ITU-R 601); one channel passes through."""
-    if image.shape[0] == 1:
-        return image
-    weights = torch.tensor([0.299, 0.587, 0.114], dtype=image.dtype)
-    return (image * weights[:, None, None]).sum(0, keepdim=True)
-
-
 def pad(image: torch.Tensor, amount: int, mode: str = "zeros") -> torch.Tensor:
     """Pad ``[C, H, W]`` or ``[N, C, H, W]`` by ``amount`` pixels: zeros, reflection, replicate."""
-    if mode not in PADDING_MODES:
-        raise ValueError(f"padding mode must be one of {sorted(PADDING_MODES)}, got {mode!r}")
+    if mode not in CONV_PADDING_MODES:
+        raise ValueError(f"padding mode must be one of {sorted(CONV_PADDING_MODES)}, got {mode!r}")
     if amount == 0:
         return image
     batched = image if image.ndim == 4 else image[None]
-    out = F.pad(batched, (amount,) * 4, mode=PADDING_MODES[mode])
+    out = F.pad(batched, (amount,) * 4, mode=CONV_PADDING_MODES[mode])
     return out if image.ndim == 4 else out[0]
 
 
@@ -107,22 +96,3 @@ def average_pool(image: torch.Tensor, size: int | None) -> torch.Tensor:
     if size is None:
         return F.adaptive_avg_pool2d(image[None], 1)[0]
     return F.avg_pool2d(image[None], size)[0]
-
-
-def load_photo(path: str | Path | None = None, max_side: int | None = None) -> torch.Tensor:
-    """A colour photo ``[3, H, W]`` in [0, 1]: ``path``, or scikit-image's bundled cat (Chelsea).
-
-    ``max_side`` shrinks it (keeping the aspect ratio) so its longer side is at most that.
-    """
-    if path is None:
-        img = Image.fromarray(skimage_data.chelsea())  # ships inside scikit-image: no download
-    else:
-        with Image.open(path) as opened:
-            img = opened.convert("RGB")
-    if max_side is not None and max(img.size) > max_side:
-        scale = max_side / max(img.size)
-        img = img.resize(
-            (round(img.width * scale), round(img.height * scale)), Image.Resampling.BILINEAR
-        )
-    array = np.asarray(img, dtype=np.float32) / 255.0
-    return torch.from_numpy(array.transpose(2, 0, 1).copy())

@@ -1,5 +1,7 @@
 """Measuring where a heatmap points: digits on a larger noisy canvas and the pointing game.
 
+The lesson judges its ``hook_output`` heatmaps (and Grad-CAM) by eye; this scores them.
+
 A heatmap looks convincing on a picture; the pointing game (Zhang et al., 2016) measures it.
 Each image has a box around its object; a heatmap *hits* when its maximum lies inside the box.
 The score is the share of hits. A heatmap that knows nothing (say a constant one) points at a
@@ -19,6 +21,7 @@ digit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +109,40 @@ def make_canvas_set(
             bt, bl, bb, br = 0, 0, h, w
         boxes[i] = torch.tensor([top + bt, left + bl, top + bb, left + br])
     return CanvasSet(out, labels.clone(), boxes, classes)
+
+
+@dataclass(frozen=True)
+class CanvasConfig:
+    """How :func:`make_canvas_set` builds a split's canvases (the ``cnn.localization`` values)."""
+
+    canvas: int = 64
+    object_size: int | None = 28
+    noise: float = 0.3
+    seed: int = 0  # train / valid / test canvases use seed, seed + 1, seed + 2
+    box: str = "ink"
+    ink_threshold: float = 0.1
+
+
+def canvas_splits(
+    parts: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    classes: tuple[str, ...],
+    config: CanvasConfig,
+) -> list[CanvasSet]:
+    """Each ``(images, labels)`` split on its own canvases, split ``i`` seeded ``seed + i``."""
+    return [
+        make_canvas_set(
+            images,
+            labels,
+            classes,
+            canvas=config.canvas,
+            object_size=config.object_size,
+            noise=config.noise,
+            seed=config.seed + offset,
+            box=config.box,
+            ink_threshold=config.ink_threshold,
+        )
+        for offset, (images, labels) in enumerate(parts)
+    ]
 
 
 def grow_boxes(boxes: torch.Tensor, tolerance: int, size: int) -> torch.Tensor:

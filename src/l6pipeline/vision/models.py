@@ -1,4 +1,8 @@
-"""The lesson's small CNN: stride-2 3x3 convolutions, batch norm, ReLU, our dropout, pooling."""
+"""The lesson's small CNN: stride-2 3x3 convolutions, batch norm, ReLU, our dropout, pooling.
+
+fast.ai's ``simple_cnn`` built from ``conv_layer`` blocks (conv -> BatchNorm -> ReLU), ending
+like its ``create_head``: adaptive average pooling, dropout and a linear layer.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ from l6pipeline.nn.dropout import Dropout
 
 
 def conv_block(c_in: int, c_out: int, stride: int = 2, batch_norm: bool = True) -> nn.Sequential:
-    """3x3 convolution (padding 1) -> [BatchNorm] -> ReLU. No conv bias when BN follows it."""
+    """3x3 convolution (padding 1) -> [BatchNorm] -> ReLU (fast.ai's ``conv_layer``).
+
+    No conv bias when BN follows it.
+    """
     layers: list[nn.Module] = [
         nn.Conv2d(c_in, c_out, kernel_size=3, stride=stride, padding=1, bias=not batch_norm)
     ]

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from l6pipeline.vision.photos import to_grayscale
+
 
 def conv_output_size(
     n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
@@ -242,6 +244,28 @@ def spreadsheet_forward(
         "pool": pool[0],
         "output": output,
     }
+
+
+def sheet_digit(image: torch.Tensor, size: int = 28) -> torch.Tensor:
+    """Any ``[C, H, W]`` image as the sheet's ``[1, size, size]`` grayscale digit."""
+    gray = image if image.shape[0] == 1 else to_grayscale(image)
+    if gray.shape[-2:] != (size, size):
+        gray = F.interpolate(gray[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+    return gray
+
+
+def checked_disagreement(
+    digit: torch.Tensor, weights: SheetWeights, tolerance: float
+) -> dict[str, float]:
+    """:func:`method_disagreement`, raising when a method is further than ``tolerance`` from
+    ``F.conv2d`` (the four computations of one convolution must agree)."""
+    disagreement = method_disagreement(digit, weights)
+    worst = max(disagreement.values())
+    if worst > tolerance:
+        raise AssertionError(
+            f"the convolution methods disagree by {worst:.3g} (> {tolerance}): {disagreement}"
+        )
+    return disagreement
 
 
 def method_disagreement(

@@ -3,8 +3,10 @@
 Every configuration trains the same :class:`~l6pipeline.vision.models.SmallCNN` from the same
 seed on the same small, class-balanced subset of digits for the same number of epochs, so the
 only differences are the regularizers: weight decay, dropout, batch norm and data augmentation.
-Nothing here talks to MLflow: a ``track`` callback (see :class:`Tracker`) lets the node adapters
-open one child run per configuration.
+The configurations are independent, so an executor (:mod:`l6pipeline.executors`: a loop here,
+or Ray tasks) trains them; the results are the same either way. Nothing here talks to MLflow:
+a ``track`` callback (see :class:`Tracker`) receives each finished configuration's epochs and
+result in this process, where the node adapters open one child run per configuration.
 
 Two training losses are reported. ``train_loss`` is fit_one_cycle's running mean over the
 epoch's training batches, as the model saw them: augmented, with dropout active. The clean
@@ -18,27 +20,24 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything  # noqa: E402
-from l6pipeline.nn.training import evaluate  # noqa: E402
-from l6pipeline.vision.augment import AugmentConfig, BatchAugmenter  # noqa: E402
-from l6pipeline.vision.data import ImageSet, stratified_split  # noqa: E402
-from l6pipeline.vision.models import SmallCNN  # noqa: E402
+from l6pipeline.executors import Executor, LocalExecutor
+from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
+from l6pipeline.nn.training import evaluate
+from l6pipeline.vision.augment import AugmentConfig, BatchAugmenter
+from l6pipeline.vision.data import ImageSet, stratified_split
+from l6pipeline.vision.metrics import accuracy
+from l6pipeline.vision.models import SmallCNN
 
 # The study's grids. "small" is the default run's (16 configurations, about a minute on two
 # cores); "full" is a finer one for a longer look.
@@ -156,9 +155,17 @@ class StudySettings:
             augment=AugmentConfig.from_params(params.get("augment")),
         )
 
-
-def accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
-    return float((logits.argmax(dim=1) == target).float().mean())
+    def as_params(self) -> dict[str, Any]:
+        """What every configuration shares, flat, for a child run's parameters."""
+        train = self.train
+        return {
+            "epochs": train.epochs,
+            "batch_size": train.batch_size,
+            "lr": train.lr,
+            "seed": train.seed,
+            "widths": list(self.widths),
+            **{f"augment.{k}": v for k, v in asdict(self.augment).items()},
+        }
 
 
 def digit_subsets(digits: ImageSet, n_train: int, n_valid: int, seed: int) -> tuple[ImageSet, ...]:
@@ -235,6 +242,33 @@ def train_one(
     )
 
 
+class StudyError(RuntimeError):
+    """Some configurations failed; ``finished`` holds the results of all the others."""
+
+    def __init__(self, message: str, finished: list[StudyResult]) -> None:
+        super().__init__(message)
+        self.finished = finished
+
+
+def _train_labelled(
+    item: tuple[StudyConfig, str], train: ImageSet, valid: ImageSet, settings: StudySettings
+) -> StudyResult:
+    """One configuration's training, as the executors call it (module level: Ray pickles it)."""
+    config, label = item
+    return train_one(config, train, valid, settings, label=label)
+
+
+def _record(result: StudyResult, track: TrackFactory | None) -> None:
+    """Hand a finished configuration's epochs and result to its tracker (e.g. a child run)."""
+    if track is None:
+        return
+    with track(result.config, result.label) as tracker:
+        if tracker is not None:
+            for epoch in result.history:
+                tracker.epoch(epoch)
+            tracker.finish(result)
+
+
 def run_grid(
     configs: Iterable[StudyConfig],
     train: ImageSet,
@@ -242,26 +276,37 @@ def run_grid(
     settings: StudySettings,
     track: TrackFactory | None = None,
     labels: Sequence[str] | None = None,
+    executor: Executor | None = None,
 ) -> list[StudyResult]:
-    """Train every configuration in turn; ``track(config, label)`` wraps each one."""
+    """Train every configuration on ``executor`` (a loop here by default, or Ray tasks).
+
+    Each configuration is :func:`train_one`, seeded, wherever it runs. As each one ends (in
+    any order), ``track(config, label)`` wraps the replay of its epochs and result, in this
+    process. If some fail, every other one still finishes and is tracked, then a
+    :class:`StudyError` names the failed ones. Results come back in ``configs`` order.
+    """
     configs = list(configs)
     labels = list(labels) if labels is not None else [c.name for c in configs]
-    results = []
-    for config, label in zip(configs, labels, strict=True):
-        context = track(config, label) if track is not None else nullcontext(None)
-        with context as tracker:
-            result = train_one(
-                config,
-                train,
-                valid,
-                settings,
-                on_epoch_end=tracker.epoch if tracker is not None else None,
-                label=label,
-            )
-            if tracker is not None:
-                tracker.finish(result)
-        results.append(result)
-    return results
+    items = list(zip(configs, labels, strict=True))
+    results: dict[int, StudyResult] = {}
+    failures: list[tuple[str, BaseException]] = []
+    for outcome in (executor or LocalExecutor()).map_unordered(
+        _train_labelled, items, train, valid, settings
+    ):
+        if outcome.error is not None:
+            failures.append((labels[outcome.index], outcome.error))
+            continue
+        _record(outcome.value, track)
+        results[outcome.index] = outcome.value
+    finished = [results[i] for i in sorted(results)]
+    if failures:
+        failed = "; ".join(f"{label!r}: {type(e).__name__}: {e}" for label, e in failures)
+        raise StudyError(
+            f"{len(failures)} of {len(configs)} configurations failed ({failed}); the "
+            f"{len(finished)} that finished are kept (tracked as usual)",
+            finished,
+        ) from failures[0][1]
+    return finished
 
 
 def augmentation_experiment(
@@ -270,13 +315,16 @@ def augmentation_experiment(
     settings: StudySettings,
     base: StudyConfig,
     track: TrackFactory | None = None,
+    executor: Executor | None = None,
 ) -> list[StudyResult]:
     """The same configuration without, then with augmentation (labels ``without``, ``with``)."""
     configs = [
         StudyConfig(**{**base.as_params(), "augment": False}),
         StudyConfig(**{**base.as_params(), "augment": True}),
     ]
-    return run_grid(configs, train, valid, settings, track, labels=["without", "with"])
+    return run_grid(
+        configs, train, valid, settings, track, labels=["without", "with"], executor=executor
+    )
 
 
 def summary_table(results: Sequence[StudyResult]) -> pd.DataFrame:
@@ -290,6 +338,15 @@ def experiment_difference(results: Sequence[StudyResult]) -> dict[str, float]:
     without, with_ = by_label["without"], by_label["with"]
     keys = ("valid_accuracy", "best_valid_accuracy", "valid_loss", "train_eval_loss", "gap")
     return {f"{k}_difference": float(with_[k] - without[k]) for k in keys}
+
+
+def experiment_table(results: Sequence[StudyResult]) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The experiment's table (``without``, ``with``, ``with - without``) and the differences."""
+    difference = experiment_difference(results)
+    diff_row = {"label": "with - without"}
+    diff_row.update({k.removesuffix("_difference"): v for k, v in difference.items()})
+    table = pd.concat([summary_table(results), pd.DataFrame([diff_row])], ignore_index=True)
+    return table, difference
 
 
 def history_frame(results: Sequence[StudyResult]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     digits = "params:augmentation.digits"
     gallery = "params:augmentation.galleries"
     model = "params:augmentation.model"
+    executor = "params:augmentation.executor"
     return Pipeline(
         [
             Node(
@@ -41,6 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     digits,
                     model,
                     "params:augmentation.experiment",
+                    executor,
                 ],
                 outputs=["augmentation_experiment_table", "augmentation_experiment_curves"],
                 name="augmentation_experiment",
@@ -54,6 +56,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     digits,
                     model,
                     "params:augmentation.study",
+                    executor,
                 ],
                 outputs=["augmentation_study_table", "augmentation_study_losses"],
                 name="augmentation_regularization_study",

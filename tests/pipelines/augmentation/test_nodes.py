@@ -1,0 +1,148 @@
+"""The augmentation nodes called directly, and a slice of the pipeline on an in-memory catalog.
+
+Kedro's spaceflights starter tests its nodes this way: no session, no conf, no files; the
+parameters are conf/base's with the sizes shrunk.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import yaml
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from l6pipeline.pipelines.augmentation import create_pipeline, nodes
+from l6pipeline.vision.augment import TRANSFORMS, WARP_PADDING_MODES
+from l6pipeline.vision.study import grid_configs
+from tests.conftest import PROJECT_ROOT
+
+TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.01, "seed": 0, "device": "cpu", "progress": False}
+LOCAL = {"engine": "local", "address": None, "num_cpus": None}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def params() -> dict:
+    """conf/base's augmentation parameters, sized for seconds."""
+    text = (PROJECT_ROOT / "conf" / "base" / "parameters_augmentation.yml").read_text()
+    p = yaml.safe_load(text)["augmentation"]
+    p["digits"].update(n_train=60, n_valid=40)
+    p["galleries"].update(photo_size=32, n=4, padding_rows=2)
+    p["model"]["widths"] = [4, 8]
+    p["experiment"]["train"] = TRAIN
+    p["study"].update(grid="custom", custom_grid={"wd": [0.0, 0.1], "augment": [False, True]})
+    p["study"]["train"] = TRAIN
+    p["executor"] = LOCAL  # the file's values are ${globals:...}, resolved by Kedro only
+    return p
+
+
+@pytest.fixture(scope="module")
+def digits(params):
+    return nodes.split_digits(params["digits"])
+
+
+def test_split_digits_is_balanced_and_sized(digits):
+    train, valid = digits
+    assert (len(train), len(valid)) == (60, 40)
+    assert torch.bincount(train.labels).tolist() == [6] * 10
+    assert torch.bincount(valid.labels).tolist() == [4] * 10
+
+
+def test_photo_galleries_show_the_photo_at_the_asked_size(params):
+    figures = nodes.photo_galleries(params["transforms"], params["galleries"])
+    assert set(figures) == {f"{n}.png" for n in (*TRANSFORMS, "all", "padding_modes")}
+    shown = [ax for ax in figures["rotate.png"].axes if ax.images]
+    assert len(shown) == params["galleries"]["n"]
+    assert all(np.asarray(ax.images[0].get_array()).shape == (32, 32, 3) for ax in shown)
+    padding = [ax for ax in figures["padding_modes.png"].axes if ax.images]
+    assert len(padding) == params["galleries"]["padding_rows"] * len(WARP_PADDING_MODES)
+
+
+def test_digit_galleries_show_a_training_digit_of_the_class_without_flip(params, digits):
+    train, _ = digits
+    figures = nodes.digit_galleries(
+        train, params["transforms"], params["digits"], params["galleries"]
+    )
+    assert "no flip" in figures["all.png"]._suptitle.get_text()
+    three = train.images[train.labels == train.classes.index("3")][0]
+    identity = [ax for ax in figures["flip.png"].axes if ax.images]
+    # the flip gallery holds the digit itself or its mirror, nothing else
+    for ax in identity:
+        shown = np.asarray(ax.images[0].get_array())
+        assert np.allclose(shown, three[0].numpy()) or np.allclose(shown, three[0].flip(-1).numpy())
+
+
+def test_experiment_node_reports_without_with_and_the_difference(params, digits):
+    table, figure = nodes.run_augmentation_experiment(
+        *digits,
+        params["transforms"],
+        params["digits"],
+        params["model"],
+        params["experiment"],
+        LOCAL,
+    )
+    assert table["label"].tolist() == ["without", "with", "with - without"]
+    acc = table.set_index("label")["valid_accuracy"]
+    assert acc["with - without"] == pytest.approx(acc["with"] - acc["without"])
+    assert [ax.get_title() for ax in figure.axes] == ["validation accuracy", "loss (train: dashed)"]
+    assert [line.get_label() for line in figure.axes[0].lines] == ["without", "with"]
+
+
+def test_the_study_slice_runs_on_an_in_memory_catalog(params):
+    pipe = (
+        create_pipeline()
+        .from_nodes("augmentation_split_digits")
+        .to_nodes("augmentation_regularization_study")
+    )
+    assert {n.name for n in pipe.nodes} == {
+        "augmentation_split_digits",
+        "augmentation_regularization_study",
+    }
+    catalog = DataCatalog({f"params:augmentation.{k}": MemoryDataset(v) for k, v in params.items()})
+    SequentialRunner().run(pipe, catalog)
+    table = catalog.load("augmentation_study_table")
+    configs = grid_configs(params["study"]["custom_grid"])
+    assert table["label"].tolist() == [c.name for c in configs]
+    assert (table["epochs"] == TRAIN["epochs"]).all()
+    figure = catalog.load("augmentation_study_losses")
+    panels = [ax for ax in figure.axes if ax.lines]
+    assert len(panels) == len(configs)
+    assert [ax.get_title().split("\n")[0] for ax in panels] == [c.name for c in configs]
+
+
+def test_the_executor_parameter_is_checked_before_training(params, digits):
+    with pytest.raises(ValueError, match="executor.engine must be one of"):
+        nodes.run_regularization_study(
+            *digits,
+            params["transforms"],
+            params["digits"],
+            params["model"],
+            params["study"],
+            {"engine": "spark"},
+        )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [(None, LOCAL), ("ray", {"engine": "ray", "address": None, "num_cpus": 2})],
+)
+def test_the_ray_env_switches_the_executor_and_nothing_else(env, expected):
+    bootstrap_project(PROJECT_ROOT)
+    loaded = {}
+    for name in (None, env):
+        with KedroSession.create(project_path=PROJECT_ROOT, env=name) as session:
+            loaded[name] = session.load_context().params
+    assert loaded[env]["augmentation"]["executor"] == expected
+    for params in loaded.values():
+        params["augmentation"].pop("executor")
+    assert loaded[env] == loaded[None]

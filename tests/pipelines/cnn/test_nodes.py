@@ -1,0 +1,136 @@
+"""The cnn nodes called directly, and slices of the pipeline on an in-memory catalog.
+
+Kedro's spaceflights starter tests its nodes this way: no session, no conf, no files; the
+parameters are conf/base's with the sizes shrunk.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import yaml
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from l6pipeline.pipelines.cnn import create_pipeline, nodes
+from l6pipeline.vision.classifier import TrainedModel
+from tests.conftest import PROJECT_ROOT
+
+TRAIN = {"epochs": 1, "batch_size": 32, "progress": False, "device": "cpu", "num_threads": 1}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def params() -> dict:
+    """conf/base's cnn parameters, sized for seconds."""
+    p = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_cnn.yml").read_text())["cnn"]
+    p["data"]["max_images"] = 300
+    p["kernels"].update(photo_max_side=64, small_photo_max_side=32, padding=2)
+    p["classifier"]["model"].update(widths=[4, 8], strides=[2, 2])
+    p["classifier"]["train"].update(TRAIN)
+    p["classifier"]["heatmaps"].update(n_correct=4, n_wrong=4)
+    p["localization"].update(canvas=40, n_show=3)
+    p["localization"]["model"].update(widths=[4, 8], strides=[2, 1])
+    p["localization"]["train"].update(TRAIN)
+    return p
+
+
+@pytest.fixture(scope="module")
+def splits(params):
+    return nodes.split_images(nodes.load_images(params["data"]), params["data"])
+
+
+def _catalog(params: dict, **data) -> DataCatalog:
+    datasets = {f"params:cnn.{k}": MemoryDataset(v) for k, v in params.items()}
+    datasets.update({k: MemoryDataset(v, copy_mode="assign") for k, v in data.items()})
+    return DataCatalog(datasets)
+
+
+def test_load_and_split_keep_the_class_balance(params, splits):
+    train, valid, test = splits
+    assert (len(train), len(valid), len(test)) == (240, 30, 30)
+    assert torch.bincount(train.labels).tolist() == [24] * 10
+    assert torch.bincount(test.labels).tolist() == [3] * 10
+    with pytest.raises(
+        ValueError, match="cnn.data.source must be 'mnist' or 'image_folder', got 'pets'"
+    ):
+        nodes.load_images({**params["data"], "source": "pets"})
+    with pytest.raises(ValueError, match="cnn.data.path is not set"):
+        nodes.load_images({**params["data"], "source": "image_folder"})
+    with pytest.raises(
+        ValueError,
+        match=r"max_image: unknown cnn.data parameters \(a typo\?\); the known keys are max_images",
+    ):
+        nodes.load_images({**params["data"], "max_image": 10})
+
+
+def test_spreadsheet_node_checks_the_four_methods(params, splits):
+    test = splits[2]
+    figures = nodes.spreadsheet_figures(test, params["spreadsheet"])
+    assert set(figures) == {"spreadsheet.png", "conv_as_matrix.png"}
+    shown = np.asarray(figures["spreadsheet.png"].axes[0].images[0].get_array())
+    np.testing.assert_allclose(shown, test.images[0, 0].numpy(), atol=1e-6)  # image_index 0
+    with pytest.raises(AssertionError, match=r"the convolution methods disagree by .* \(> -1\.0\)"):
+        nodes.spreadsheet_figures(test, {**params["spreadsheet"], "tolerance": -1.0})
+
+
+def test_kernel_node_draws_the_photo_at_the_asked_sizes(params, splits):
+    figures = nodes.kernel_figures(splits[2], params["kernels"])
+    assert len(figures) == 5
+    photo = np.asarray(figures["kernels_photo.png"].axes[0].images[0].get_array())
+    assert max(photo.shape[:2]) == 64 and photo.shape[2] == 3  # Chelsea, shrunk
+    assert figures["stride.png"].axes[0].get_title() == "input 21x32"  # small photo: 32 wide
+
+
+def test_train_to_summary_slice_on_an_in_memory_catalog(params, splits):
+    pipe = create_pipeline().from_nodes("cnn_train_classifier", "cnn_localization_sets")
+    pipe = pipe.to_nodes("cnn_summary")
+    assert {n.name for n in pipe.nodes} == {
+        "cnn_train_classifier",
+        "cnn_evaluate_classifier",
+        "cnn_localization_sets",
+        "cnn_train_localizer",
+        "cnn_pointing_game",
+        "cnn_summary",
+    }
+    train, valid, test = splits
+    catalog = _catalog(params, cnn_train_images=train, cnn_valid_images=valid, cnn_test_images=test)
+    SequentialRunner().run(pipe, catalog)
+    summary = catalog.load("cnn_metrics")
+    assert summary["classifier"]["test_size"] == 30.0
+    assert 0 <= summary["classifier"]["test_accuracy"] <= 1
+    assert set(summary["pointing_game"]) == {"channel_mean", "grad_cam", "chance"}
+    # intermediate datasets are released once used: the canvases again, from their seed
+    *_, canvases = nodes.localization_sets(train, valid, test, params["localization"])
+    assert canvases.images.shape == (30, 1, 40, 40)
+    boxes = canvases.boxes.float()
+    area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).mean() / 40**2
+    assert summary["pointing_game"]["chance"] == pytest.approx(float(area))
+    assert 0 <= summary["localizer"]["final_valid_accuracy"] <= 1
+    figures = catalog.load("cnn_localization_figures")
+    grid = figures["pointing_game.png"]
+    assert len(grid.axes) == 3 * params["localization"]["n_show"]  # image, 2 heatmaps per canvas
+
+
+def test_heatmap_node_shows_correct_and_top_loss_predictions(params, splits):
+    train, valid, test = splits
+    trained = nodes.train_cnn(train, valid, params["classifier"])
+    figures = nodes.heatmap_figures(trained, test, params["classifier"])
+    assert set(figures) <= {"heatmaps_correct.png", "heatmaps_wrong.png"} and figures
+    for name, fig in figures.items():
+        n = len(fig.axes) // 3
+        assert 1 <= n <= 4
+        titles = [ax.get_title() for ax in fig.axes[:n]]
+        right = [t.split(" (")[0].split(" -> ") for t in titles]
+        assert all((a == b) == (name == "heatmaps_correct.png") for a, b in right)
+    checkpoint = nodes.save_cnn(trained, test)  # no MLflow run: only the checkpoint
+    rebuilt = TrainedModel.from_checkpoint(checkpoint)
+    assert rebuilt.classes == train.classes
+    assert torch.equal(rebuilt.model.head.weight, trained.model.head.weight)

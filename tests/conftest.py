@@ -6,12 +6,20 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
 SHARED_ROSSMANN = SHARED_DIR / "data" / "rossmann"
 SHARED_IMAGES = SHARED_DIR / "data" / "images"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    """Every test starts without the figures of the tests before it."""
+    yield
+    plt.close("all")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-import pytest
 import torch
 
 from l6pipeline.vision import figures
 from l6pipeline.vision.kernels import KERNELS, lesson_edge_kernel
 from l6pipeline.vision.spreadsheet import sheet_weights, spreadsheet_forward
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _titles(fig) -> list[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-import pytest
 import torch
 from matplotlib.figure import Figure
 from PIL import Image
@@ -17,12 +15,6 @@ from l6pipeline.vision.augment import (
     build_transforms,
 )
 from l6pipeline.vision.photos import load_photo, square, to_tensor_image
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _images(fig: Figure) -> list:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -19,12 +18,6 @@ TINY = S.StudySettings(
     widths=(4, 8),
     augment=AugmentConfig(do_flip=False),
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _marked_images(ids: range, n_classes: int = 3) -> ImageSet:

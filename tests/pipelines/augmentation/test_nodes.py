@@ -6,7 +6,6 @@ parameters are conf/base's with the sizes shrunk.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -23,12 +22,6 @@ from tests.conftest import PROJECT_ROOT
 
 TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.01, "seed": 0, "device": "cpu", "progress": False}
 LOCAL = {"engine": "local", "address": None, "num_cpus": None}
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

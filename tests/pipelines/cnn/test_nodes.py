@@ -6,7 +6,6 @@ parameters are conf/base's with the sizes shrunk.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -19,12 +18,6 @@ from l6pipeline.vision.classifier import TrainedModel
 from tests.conftest import PROJECT_ROOT
 
 TRAIN = {"epochs": 1, "batch_size": 32, "progress": False, "device": "cpu", "num_threads": 1}
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

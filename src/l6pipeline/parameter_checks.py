@@ -16,6 +16,7 @@ from l6pipeline.nn.training import TrainConfig
 from l6pipeline.params import check_choice, check_int, register_params
 from l6pipeline.rossmann.features.trend import ALIGNMENTS
 from l6pipeline.rossmann.synthetic import SyntheticConfig
+from l6pipeline.tabular.backtest import SplitConfig
 from l6pipeline.tabular.baseline import LightGBMConfig
 from l6pipeline.tabular.ensemble import EnsembleConfig
 from l6pipeline.tabular.train import ModelConfig as TabularModelConfig
@@ -26,6 +27,8 @@ from l6pipeline.vision.study import StudySettings
 register_params("rossmann_synthetic", SyntheticConfig.from_params)
 register_params("rossmann_data.trend_alignment", partial(check_choice, "", choices=ALIGNMENTS))
 register_params("rossmann_data.event_window_rows", partial(check_int, "", minimum=1))
+register_params("rossmann_model.split", SplitConfig.from_params)
+register_params("rossmann_model_refit", partial(check_choice, "", choices=(True, False)))
 register_params("rossmann_model_network", TabularModelConfig.from_params)
 register_params("rossmann_model_train", TrainConfig.from_params)
 register_params("rossmann_model_lr_finder", LRFinderConfig.from_params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -199,3 +201,45 @@ def test_ema_lies_between_the_start_and_the_plain_run():
     start, end, mean = initial[weight], plain.state_dict()[weight], averaged.state_dict()[weight]
     assert not torch.equal(mean, end) and not torch.equal(mean, start)
     assert (mean - end).norm() < (start - end).norm()
+
+
+def _fit_keeping(stop_after=None, keep_states=False, valid=True, ema=None):
+    seed_everything(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
+    config = TrainConfig(epochs=4, batch_size=64, lr=3e-2, seed=0, progress=False, ema=ema)
+    history = fit_one_cycle(
+        model,
+        nn.functional.mse_loss,
+        train=_regression_data(256, 1),
+        valid=_regression_data(64, 2) if valid else None,
+        config=config,
+        stop_after=stop_after,
+        keep_states=keep_states,
+    )
+    return model, history
+
+
+@pytest.mark.parametrize("ema", [None, 0.9])
+def test_stopping_after_an_epoch_gives_that_epoch_of_the_full_schedule(ema):
+    """A refit that stops at the chosen epoch holds the weights the tuning run had there."""
+    _, full = _fit_keeping(keep_states=True, ema=ema)
+    stopped, history = _fit_keeping(stop_after=1, valid=False, ema=ema)
+    assert [r.epoch for r in history] == [0, 1]
+    for name, value in stopped.state_dict().items():
+        assert torch.equal(value, full[1].state[name]), name
+    assert full[1].predictions.shape == (64, 1)  # validation predictions kept per epoch
+
+
+def test_without_validation_nothing_is_evaluated_or_monitored():
+    _, history = _fit_keeping(valid=False)
+    assert all(math.isnan(r.valid_loss) for r in history) and len(history) == 4
+    with pytest.raises(ValueError, match="without a validation split"):
+        fit_one_cycle(
+            nn.Linear(4, 1),
+            nn.functional.mse_loss,
+            _regression_data(64, 1),
+            None,
+            TrainConfig(epochs=1, monitor="valid_loss", progress=False),
+        )
+    with pytest.raises(ValueError, match="stop_after"):
+        _fit_keeping(stop_after=4)

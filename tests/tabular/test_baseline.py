@@ -26,3 +26,42 @@ def test_lightgbm_beats_the_median_on_processed_features():
     pred = predict_lightgbm(booster, x_valid)
     constant = np.full(len(valid), train["Sales"].median())
     assert rmspe(pred, valid["Sales"]) < 0.8 * rmspe(constant, valid["Sales"])
+
+
+def _early_stopped(valid_scale: float, min_rounds: int):
+    frame = make_frame(1500, seed=2)
+    train, valid = frame.iloc[:1200], frame.iloc[1200:]
+    proc = TabularProcessor.fit(train, CAT_VARS, CONT_VARS)
+    x_train = feature_frame(proc.transform(train), proc.cat_names, proc.cont_vars)
+    x_valid = feature_frame(proc.transform(valid), proc.cat_names, proc.cont_vars)
+    curve: list[float] = []
+    booster = train_lightgbm(
+        (x_train, train["Sales"].to_numpy()),
+        proc.cat_names,
+        num_boost_round=60,
+        params={"num_threads": 1, "learning_rate": 0.3},
+        valid=(x_valid, valid["Sales"].to_numpy() * valid_scale),
+        early_stopping_rounds=3,
+        curve=curve,
+        min_rounds=min_rounds,
+    )
+    return booster, curve, x_valid
+
+
+def test_early_stopping_keeps_the_best_round_and_waits_for_min_rounds():
+    # Validation sales far off: the RMSPE is best after one round, so it stops early.
+    booster, curve, _ = _early_stopped(valid_scale=3.0, min_rounds=0)
+    assert booster.best_iteration == int(np.argmin(curve)) + 1
+    assert booster.current_iteration() == booster.best_iteration + 3
+    waited, _, _ = _early_stopped(valid_scale=3.0, min_rounds=25)
+    assert waited.current_iteration() >= 25
+
+
+def test_predictions_at_a_round_do_not_depend_on_the_validation_labels():
+    """Every tree is kept (LightGBM would cut back to the best round, chosen by the labels)."""
+    honest, _, x_valid = _early_stopped(valid_scale=1.0, min_rounds=20)
+    shifted, _, _ = _early_stopped(valid_scale=3.0, min_rounds=20)
+    assert shifted.best_iteration != honest.best_iteration
+    np.testing.assert_array_equal(
+        honest.predict(x_valid, num_iteration=20), shifted.predict(x_valid, num_iteration=20)
+    )

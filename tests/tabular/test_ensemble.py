@@ -15,7 +15,6 @@ from l6pipeline.tabular.ensemble import (
     EnsembleConfig,
     SalesEnsemble,
     fit_blend,
-    fit_ensemble,
     network_log_sales,
     rmspe_scale,
 )
@@ -145,26 +144,6 @@ def test_member_seeds_follow_the_base_seed():
     assert member_seeds(42, 3) == [42, 43, 44]
     with pytest.raises(ValueError, match="at least one member"):
         member_seeds(42, 0)
-
-
-def test_fit_ensemble_reports_its_parts_and_drops_an_unused_booster(data):
-    proc, train, valid = data
-    names = (proc.cat_names, proc.cont_vars)
-    booster = baseline.train_lightgbm(
-        (baseline.feature_frame(train[0], *names), train[1]), proc.cat_names, num_boost_round=30
-    )
-    nets = [_network(data, seed=5), _network(data, seed=6)]
-    model, metrics = fit_ensemble(nets, booster, names, valid, calibrate=True)
-    arrays, sales = valid
-    assert metrics["blend_weight"] == model.blend_weight and metrics["scale"] == model.scale
-    booster_alone = baseline.predict_lightgbm(booster, baseline.feature_frame(arrays, *names))
-    # The weight's grid holds 0 and 1: the blend is never worse than either part alone.
-    best_part = min(metrics["networks_rmspe"], rmspe(booster_alone, sales))
-    assert rmspe(model.predict(arrays), sales) <= best_part + 1e-12
-    assert rmspe(model.predict(arrays), sales) <= metrics["rmspe_uncalibrated"] + 1e-12
-    alone, _ = fit_ensemble(nets, None, names, valid, calibrate=False)
-    assert alone.booster is None and alone.blend_weight == 0 and alone.scale == 1.0
-    assert np.allclose(alone.predict(arrays), SalesEnsemble(nets).predict(arrays))
 
 
 @pytest.mark.parametrize(

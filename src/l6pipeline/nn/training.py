@@ -76,6 +76,10 @@ class EpochResult:
     metrics: dict[str, float] = field(default_factory=dict)
     lr: float = 0.0
     kept: bool = False  # the epoch whose weights the model holds after training
+    # The validation predictions of this epoch (on the CPU), for choices made across epochs.
+    predictions: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    # The kept weights after this epoch (CPU copies), when ``fit_one_cycle(keep_states=True)``.
+    state: dict[str, torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -141,20 +145,38 @@ def fit_one_cycle(
     model: nn.Module,
     loss_fn: LossFn,
     train: Tensors,
-    valid: Tensors,
+    valid: Tensors | None,
     config: TrainConfig,
     metrics: Mapping[str, MetricFn] | None = None,
     on_epoch_end: Callable[[EpochResult], None] | None = None,
     train_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    stop_after: int | None = None,
+    keep_states: bool = False,
 ) -> list[EpochResult]:
     """Train ``model`` in place; return one :class:`EpochResult` per epoch.
 
-    ``train`` and ``valid`` are ``(*inputs, target)``. ``train_transform`` (e.g. data
+    ``train`` and ``valid`` are ``(*inputs, target)``; ``valid`` may be ``None`` (a refit on
+    every labelled row: nothing is evaluated, losses are NaN). ``train_transform`` (e.g. data
     augmentation) is applied to the first input of training batches only, never to validation.
+    ``stop_after`` ends training after that epoch (0-based) while keeping the learning-rate
+    schedule of ``config.epochs``: the weights are those of that epoch of the full schedule.
+    ``keep_states`` stores a copy of the weights after every epoch in its result (``state``),
+    for a choice of epoch made after training.
     """
+    if stop_after is not None and not 0 <= stop_after < config.epochs:
+        raise ValueError(f"stop_after must be in [0, {config.epochs}), got {stop_after}")
     with cpu_threads(config.num_threads):
         return _fit_one_cycle(
-            model, loss_fn, train, valid, config, metrics, on_epoch_end, train_transform
+            model,
+            loss_fn,
+            train,
+            valid,
+            config,
+            metrics,
+            on_epoch_end,
+            train_transform,
+            stop_after,
+            keep_states,
         )
 
 
@@ -167,7 +189,11 @@ def _fit_one_cycle(
     metrics: Mapping[str, MetricFn] | None,
     on_epoch_end: Callable[[EpochResult], None] | None,
     train_transform: Callable[[torch.Tensor], torch.Tensor] | None,
+    stop_after: int | None,
+    keep_states: bool,
 ) -> list[EpochResult]:
+    if valid is None and config.monitor not in (None, "train_loss"):
+        raise ValueError(f"cannot monitor {config.monitor!r} without a validation split")
     if not isinstance(config.lr, int | float):
         raise ValueError(f"lr must be a number here, got {config.lr!r}: resolve 'auto' first")
     monitored = ["valid_loss", "train_loss", *(metrics or {})]
@@ -176,7 +202,8 @@ def _fit_one_cycle(
     generator = seed_everything(config.seed)
     device = resolve_device(config.device)
     model.to(device)
-    train, valid = _to(train, device), _to(valid, device)
+    train = _to(train, device)
+    valid = None if valid is None else _to(valid, device)
     n_train = len(train[0])
     steps_per_epoch = math.ceil(n_train / config.batch_size)
     optimizer = make_optimizer(model, config.lr, config.wd)
@@ -224,14 +251,21 @@ def _fit_one_cycle(
             if config.progress and step % _PROGRESS_EVERY == 0:
                 # refresh=False: tqdm redraws at its own pace, not on every batch.
                 bar.set_postfix(loss=f"{float(total) / seen:.4f}", refresh=False)
-        result = evaluate(kept, loss_fn, valid, config.batch_size * 4, metrics)
+        if valid is None:
+            result = EpochResult(epoch=-1, train_loss=math.nan, valid_loss=math.nan)
+        else:
+            result = evaluate(kept, loss_fn, valid, config.batch_size * 4, metrics)
         result.epoch, result.train_loss = epoch, float(total) / seen
         result.lr = scheduler.get_last_lr()[0]
+        if keep_states:
+            result.state = {k: v.detach().cpu().clone() for k, v in kept.state_dict().items()}
         history.append(result)
         best.update(kept, result)
         if on_epoch_end is not None:
             on_epoch_end(result)
         if config.patience is not None and epoch - best.epoch >= config.patience:
+            break
+        if epoch == stop_after:
             break
     best.restore(kept, history)
     if averaged is not None:
@@ -275,5 +309,9 @@ def evaluate(
     target = target.cpu()
     values = {name: float(fn(preds, target)) for name, fn in (metrics or {}).items()}
     return EpochResult(
-        epoch=-1, train_loss=float("nan"), valid_loss=float(loss_fn(preds, target)), metrics=values
+        epoch=-1,
+        train_loss=float("nan"),
+        valid_loss=float(loss_fn(preds, target)),
+        metrics=values,
+        predictions=preds,
     )

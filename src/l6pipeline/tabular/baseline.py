@@ -77,11 +77,13 @@ def train_lightgbm(
     valid: tuple[pd.DataFrame, np.ndarray] | None = None,
     early_stopping_rounds: int | None = None,
     curve: list[float] | None = None,
+    min_rounds: int = 0,
 ) -> lgb.Booster:
     """Fit LightGBM on log sales; the category codes are declared categorical.
 
     With ``valid`` and ``early_stopping_rounds``, boosting stops once the validation RMSPE has
-    not improved for that many rounds, and the booster keeps its best iteration
+    not improved for that many rounds (but not before ``min_rounds``: a backtest needs the
+    booster at the rounds chosen earlier), and the booster keeps its best iteration
     (``booster.best_iteration``), which ``predict`` then uses. ``curve``, if given, receives
     the validation RMSPE after every round (as LightGBM's own ``record_evaluation`` does).
     """
@@ -101,14 +103,40 @@ def train_lightgbm(
         valid_sets=[valid_set],
         valid_names=["valid"],
         feval=_rmspe_of_logs,
+        # Keep every tree: by default LightGBM cuts the booster back to its best iteration,
+        # which would let the validation labels decide what predicts at other rounds.
+        keep_training_booster=True,
         callbacks=[
-            lgb.early_stopping(early_stopping_rounds, verbose=False),
             lgb.record_evaluation(recorded),
+            _EarlyStopping(early_stopping_rounds, min_rounds),
         ],
     )
     if curve is not None:
         curve.extend(recorded["valid"]["rmspe"])
     return booster
+
+
+class _EarlyStopping:
+    """LightGBM's ``early_stopping`` on the one validation metric, never before ``min_rounds``.
+
+    As LightGBM's own callback, it also ends the last round by keeping the best iteration.
+    """
+
+    order = 30  # LightGBM's callback order: after record_evaluation (20)
+
+    def __init__(self, patience: int, min_rounds: int = 0) -> None:
+        self.patience, self.min_rounds = patience, min_rounds
+        self.best_score, self.best_iteration, self.best_results = np.inf, -1, []
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        score = env.evaluation_result_list[0][2]
+        if score < self.best_score:
+            self.best_score, self.best_iteration = score, env.iteration
+            self.best_results = env.evaluation_result_list
+        waited = env.iteration - self.best_iteration >= self.patience
+        last = env.iteration == env.end_iteration - 1
+        if last or (waited and env.iteration + 1 >= self.min_rounds):
+            raise lgb.callback.EarlyStopException(self.best_iteration, self.best_results)
 
 
 def predict_lightgbm(booster: lgb.Booster, features: pd.DataFrame) -> np.ndarray:

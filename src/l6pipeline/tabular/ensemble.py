@@ -5,12 +5,13 @@ Averaging in log space is averaging the networks' outputs (each predicts log sal
 geometric mean of their sales. Averaging a few networks trained from different seeds is the
 cheapest accuracy gain in the Rossmann winners' solutions (and in the entity-embedding paper).
 
-Two numbers are fitted on the validation split by :func:`fit_blend`: the blend weight on
+Two numbers are fitted on a tuning window by :func:`fit_blend`: the blend weight on
 LightGBM, and optionally a scale on the predicted sales. A model trained on MSE of log sales
 predicts a median; RMSPE divides by the true sales, so it rewards predicting lower (for
 log-normal errors of variance s2 the optimum is ``exp(-1.5 * s2)`` times the median). The
 winners applied such a correction factor (~0.985) by hand; here it is the closed-form RMSPE
-optimum ``sum(p / y) / sum((p / y) ** 2)`` on the validation split.
+optimum ``sum(p / y) / sum((p / y) ** 2)`` on the tuning window (see
+:mod:`l6pipeline.tabular.backtest`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class SalesEnsemble:
     blend_weight: float = 0.0
     feature_names: tuple[Sequence[str], Sequence[str]] = field(default_factory=lambda: ((), ()))
     scale: float = 1.0  # multiplies the predicted sales (the RMSPE correction factor)
+    trained_until: str | None = None  # the last labelled date the model was fitted on
 
     def __post_init__(self) -> None:
         if not self.networks:
@@ -145,34 +147,3 @@ def fit_blend(
         if best is None or candidate.rmspe < best.rmspe:
             best = candidate
     return best
-
-
-def fit_ensemble(
-    networks: list[TabularModel],
-    booster: lgb.Booster | None,
-    feature_names: tuple[Sequence[str], Sequence[str]],
-    valid: tuple[TabularArrays, np.ndarray],
-    calibrate: bool,
-) -> tuple[SalesEnsemble, dict[str, float]]:
-    """The ensemble of ``networks`` (and ``booster``, if given) with its blend weight and scale
-    fitted on ``valid``; and the validation RMSPE of each part, for the report."""
-    arrays, sales = valid
-    network_logs = [network_log_sales(net, arrays) for net in networks]
-    network_log = np.mean(network_logs, axis=0)
-    booster_log = (
-        None if booster is None else booster.predict(feature_frame(arrays, *feature_names))
-    )
-    blend = fit_blend(network_log, booster_log, sales, calibrate)
-    kept_booster = booster if blend.weight > 0 else None
-    ensemble = SalesEnsemble(networks, kept_booster, blend.weight, feature_names, blend.scale)
-    metrics = {
-        f"network_{i}_rmspe": rmspe(np.exp(log), sales) for i, log in enumerate(network_logs)
-    }
-    metrics |= {
-        "networks_rmspe": rmspe(np.exp(network_log), sales),
-        "networks_rmspe_calibrated": fit_blend(network_log, None, sales, calibrate=True).rmspe,
-        "blend_weight": blend.weight,
-        "scale": blend.scale,
-        "rmspe_uncalibrated": rmspe(ensemble.predict(arrays) / blend.scale, sales),
-    }
-    return ensemble, metrics

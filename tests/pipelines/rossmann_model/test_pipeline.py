@@ -79,33 +79,46 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
     models = kedro_project / "data/06_models/rossmann"
     reporting = kedro_project / "data/08_reporting/rossmann"
 
-    # Processors: fitted on the training split only (the validation window is excluded).
+    # Windows: W3 tunes only; W2 and W1 are measured with choices made one window earlier.
+    summary = json.loads((reporting / "metrics.json").read_text())
+    windows = {w["name"]: w for w in summary["windows"]}
+    assert list(windows) == ["W3", "W2", "W1"]
+    assert windows["W1"]["end"] == str(train["Date"].max().date())
+    assert set(summary["backtest"]) == {"W2", "W1"}
+    assert summary["backtest_rmspe"] == pytest.approx(
+        np.mean([fold["rmspe"] for fold in summary["backtest"].values()])
+    )
+    for fold in summary["backtest"].values():
+        assert 0 < fold["rmspe"] < 1 and 0 < fold["networks_rmspe"] < 1
+        assert abs(fold["rows"] - len(test)) < train.groupby("Date").size().max()
+    predictions = pd.read_parquet(
+        kedro_project / "data/07_model_output/rossmann/backtest_predictions.parquet"
+    )
+    assert set(predictions["Window"]) == {"W2", "W1"}
+    assert predictions["Date"].min() == pd.Timestamp(windows["W2"]["start"])
+
+    # The refit: processors and model saw every labelled row, up to the last date of train.
     processor = TabularProcessor.from_dict(
         json.loads(_versioned(models / "processors.json").read_text())
     )
-    summary = json.loads((reporting / "metrics.json").read_text())
-    first_valid_day = pd.Timestamp(summary["validation_window"][0])
-    training_rows = train[train["Date"] < first_valid_day]
-    assert processor.normalize.means["trend"] == pytest.approx(training_rows["trend"].mean())
-    assert len(training_rows) == summary["train_rows"]
-    assert abs(summary["valid_rows"] - len(test)) < train.groupby("Date").size().max()
-
-    # Metrics: exact RMSPE, fast.ai's batched figure and the baseline, side by side.
-    for name in ("rmspe", "exp_rmspe_fastai_batched", "baseline_lgbm_rmspe", "networks_rmspe"):
-        assert 0 < summary[name] < 1, name
-    # The blend weight and scale were fitted on the validation split: never worse than its parts.
-    assert summary["rmspe"] <= min(summary["networks_rmspe"], summary["baseline_lgbm_rmspe"])
-    assert summary["networks"] == 2 and 0 <= summary["blend_weight"] <= 1
+    assert processor.normalize.means["trend"] == pytest.approx(train["trend"].mean())
+    assert summary["refit_rows"] == len(train)
     with _versioned(models / "entity_embedding_model.pkl").open("rb") as file:
         ensemble = pickle.load(file)
     assert isinstance(ensemble, SalesEnsemble) and len(ensemble.networks) == 2
-    assert ensemble.blend_weight == summary["blend_weight"]
+    assert ensemble.trained_until == summary["trained_until"] == windows["W1"]["end"]
+    assert ensemble.blend_weight == summary["choices"]["blend_weight"]
+    assert ensemble.scale == pytest.approx(summary["choices"]["scale"])
     for figure in ("learning_curve", "predicted_vs_actual", "embeddings", "lr_finder"):
         assert (reporting / f"{figure}.png").stat().st_size > 10_000
-    # lr: auto trained at the LR finder's suggestion.
+    # lr: auto trained at the LR finder's suggestion; one curve per prefix, member and epoch.
     lr_finder = json.loads((kedro_project / "data/06_models/rossmann/lr_finder.json").read_text())
     curve = pd.read_csv(reporting / "learning_curve.csv")
-    assert curve.groupby("member")["kept"].sum().tolist() == [1, 1]
+    assert curve.groupby(["prefix", "member"]).size().to_dict() == {
+        (prefix, member): 3
+        for prefix in ("before_W3", "before_W2", "before_W1")
+        for member in (0, 1)
+    }
     assert curve["lr"].max() <= lr_finder["suggested_lr"] * (1 + 1e-6)
     worst = pd.read_csv(reporting / "worst_stores.csv")
     assert worst["rmspe"].is_monotonic_decreasing and {"StoreType", "State"} <= set(worst)
@@ -128,17 +141,23 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
         output_format="list",
     )
     run_id = run_info.info.run_id
-    assert run_info.data.metrics["rossmann_model.rmspe"] == pytest.approx(summary["rmspe"])
-    # One child run per network, with its seed and its per-epoch curve.
-    members = mlflow.search_runs(
+    metrics = run_info.data.metrics
+    assert metrics["rossmann_model.backtest.rmspe"] == pytest.approx(summary["backtest_rmspe"])
+    assert metrics["rossmann_model.tuning.W1.rmspe"] == pytest.approx(
+        summary["tuning"]["W1"]["rmspe"]
+    )
+    # One child run per prefix and one for the refit, with each network's per-epoch curve.
+    children = mlflow.search_runs(
         experiment_names=["l6pipeline"],
         filter_string=f"tags.mlflow.parentRunId = '{run_id}'",
         output_format="list",
     )
-    assert sorted(m.data.params["seed"] for m in members) == ["42", "43"]
-    for member in members:
-        history = client.get_metric_history(member.info.run_id, "rossmann_model.curve.rmspe")
-        assert [m.step for m in history] == [0, 1, 2]
+    by_name = {child.info.run_name: child for child in children}
+    assert set(by_name) == {"before_W3", "before_W2", "before_W1", "refit"}
+    history = client.get_metric_history(
+        by_name["before_W1"].info.run_id, "rossmann_model.curve.before_W1.1.rmspe"
+    )
+    assert [m.step for m in history] == [0, 1, 2]
     artifacts = {a.path for a in client.list_artifacts(run_id, "rossmann_model")}
     assert {"rossmann_model/processors.json", "rossmann_model/submission.csv"} <= artifacts
     figures = {a.path for a in client.list_artifacts(run_id, "rossmann_model/figures")}
@@ -152,16 +171,21 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
     )
     served = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
     assert served.metadata.get_input_schema().input_names() == list(INPUT_COLUMNS)
-    valid = pd.read_parquet(
-        kedro_project / "data/07_model_output/rossmann/valid_predictions.parquet"
-    )
-    # The served model takes raw rows (docs/serving.md): validation days, as train.csv has them.
-    raw_train = pd.read_parquet(kedro_project / "data/02_intermediate/rossmann/train.parquet")
-    rows = (
-        raw_train.set_index(["Date", "Store"])
-        .loc[pd.MultiIndex.from_frame(valid[["Date", "Store"]].head(50))]
-        .reset_index()
-    )
-    request = serving_frame(rows.assign(Id=np.arange(1, 51), Open=rows["Open"].astype(float)))
+    # The served model takes raw rows (docs/serving.md) and answers as the submission does.
+    raw_test = pd.read_parquet(kedro_project / "data/02_intermediate/rossmann/test.parquet")
+    request = serving_frame(raw_test.head(50))
     predicted = served.predict(request)["Sales"].to_numpy()
-    assert np.allclose(predicted, valid["Predicted"].head(50), rtol=1e-6)
+    expected = submission.set_index("Id").loc[raw_test["Id"].head(50), "Sales"].to_numpy()
+    assert np.allclose(predicted, expected, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_same_seed_twice_gives_the_same_submission(kedro_project: Path):
+    run(kedro_project, ["rossmann_synthetic"], params=SMALL_DATA)
+    run(kedro_project, ["rossmann_data"])
+    small = {**SMALL_MODEL, "rossmann_model_ensemble": {"members": 1}}
+    folder = kedro_project / "data/07_model_output/rossmann/submission.csv"
+    for _ in range(2):
+        run(kedro_project, ["rossmann_model"], params=small)
+    first, second = (pd.read_csv(v / "submission.csv") for v in sorted(folder.iterdir()))
+    pd.testing.assert_frame_equal(first, second)

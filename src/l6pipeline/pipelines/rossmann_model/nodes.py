@@ -8,11 +8,9 @@ metrics and the served model to the active MLflow run (kedro-mlflow opens one pe
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 
-import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -20,30 +18,21 @@ from matplotlib.figure import Figure
 
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.nn.lr_finder import LRFinderConfig
+from l6pipeline.params import ParameterError
 from l6pipeline.pipelines.rossmann_predict.mlflow_model import log_pipeline_model
 from l6pipeline.serving import inference
-from l6pipeline.tabular import baseline, plots
+from l6pipeline.tabular import plots
+from l6pipeline.tabular.backtest import SplitConfig, rolling_windows
 from l6pipeline.tabular.baseline import LightGBMConfig
-from l6pipeline.tabular.ensemble import EnsembleConfig, SalesEnsemble, fit_ensemble
-from l6pipeline.tabular.metrics import batched_exp_rmspe, per_store_rmspe, rmspe
-from l6pipeline.tabular.model import TabularModel
+from l6pipeline.tabular.ensemble import EnsembleConfig, SalesEnsemble
+from l6pipeline.tabular.metrics import per_store_rmspe
+from l6pipeline.tabular.procedure import BacktestResult, Procedure, final_model, run_backtest
 from l6pipeline.tabular.processors import TabularProcessor
-from l6pipeline.tabular.split import time_split_mask, validation_size
+from l6pipeline.tabular.split import validation_size
 from l6pipeline.tabular.submission import kaggle_submission
-from l6pipeline.tabular.train import (
-    ModelConfig,
-    member_seeds,
-    predict_sales,
-    train_entity_model,
-)
+from l6pipeline.tabular.train import ModelConfig, predict_sales
 from l6pipeline.tabular.train import find_learning_rate as find_learning_rate_for
-from l6pipeline.tracking import (
-    child_run,
-    epoch_logger,
-    log_artifact_dict,
-    log_artifact_text,
-    log_metrics,
-)
+from l6pipeline.tracking import child_run, log_artifact_dict, log_artifact_text, log_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -58,287 +47,244 @@ def _columns(params: Mapping) -> list[str]:
     return list(dict.fromkeys(needed))
 
 
-def split_by_date(
+def select_rows(
     train_features: pd.DataFrame, test_features: pd.DataFrame, params: Mapping
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The latest dates holding about as many rows as the test set become validation."""
+) -> tuple[pd.DataFrame, dict]:
+    """The labelled rows (the columns the model reads) and the backtest windows cut from
+    their end: ``backtest_folds`` windows to measure on and one before them to tune on."""
+    split = SplitConfig.from_params(params["split"])
     columns = [c for c in _columns(params) if c in train_features.columns]
-    n_valid = validation_size(params["split"]["valid_rows"], len(test_features))
-    mask = time_split_mask(train_features["Date"], n_valid)
-    train = train_features.loc[~mask, columns].reset_index(drop=True)
-    valid = train_features.loc[mask, columns].reset_index(drop=True)
-    logger.info(
-        "time split: %d training rows %s..%s, %d validation rows %s..%s (test set: %d rows)",
-        len(train),
-        train["Date"].min().date(),
-        train["Date"].max().date(),
-        len(valid),
-        valid["Date"].min().date(),
-        valid["Date"].max().date(),
-        len(test_features),
-    )
-    return train, valid
-
-
-def fit_processors(
-    train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, params: Mapping
-) -> tuple[dict, dict]:
-    """FillMissing -> Categorify -> Normalize fitted on the training split, applied to every split.
-
-    Returns the processors as a JSON-able dict (the versioned ``rossmann_processors`` dataset,
-    also logged to the active MLflow run) and ``{split: (arrays, sales or None)}``. Fitting and
-    applying are one node so that the artifact and the arrays come from the same object and
-    the graph's layers flow forward (model_input -> models, not back).
-    """
-    processor = TabularProcessor.fit(train, params["cat_vars"], params["cont_vars"])
-    logger.info(
-        "processors: %d categorical inputs (%s added by FillMissing), %d continuous",
-        len(processor.cat_names),
-        ", ".join(processor.fill_missing.flag_columns) or "none",
-        len(processor.cont_vars),
-    )
-    artifact = processor.to_dict()
-    log_artifact_dict(artifact, f"{ARTIFACT_DIR}/processors.json")
-    inputs = {
-        "train": (processor.transform(train), train["Sales"].to_numpy(np.float64)),
-        "valid": (processor.transform(valid), valid["Sales"].to_numpy(np.float64)),
-        "test": (processor.transform(test), None),
-    }
-    return artifact, inputs
-
-
-def _epoch_reporter(n_epochs: int, member: int):
-    """Log each epoch to MLflow (with ``step``) and to the console; time the epochs."""
-    log_to_mlflow = epoch_logger(prefix=f"{METRIC_PREFIX}.curve.")
-    rows: list[dict] = []
-    last = [time.perf_counter()]
-
-    def report(result: EpochResult) -> None:
-        now = time.perf_counter()
-        row = {"member": member, "epoch": result.epoch, **result.as_dict()}
-        rows.append({**row, "seconds": now - last[0]})
-        last[0] = now
-        log_to_mlflow(result)
+    rows = train_features[columns].sort_values(["Date", "Store"], ignore_index=True)
+    window_rows = validation_size(split.window_rows, len(test_features))
+    windows = rolling_windows(rows["Date"], window_rows, split.backtest_folds + 1)
+    for window in windows:
         logger.info(
-            "network %d, epoch %d/%d: train_loss %.5f valid_loss %.5f valid RMSPE %.4f (%.1f s)",
-            member,
-            result.epoch + 1,
-            n_epochs,
-            result.train_loss,
-            result.valid_loss,
-            result.metrics["rmspe"],
-            rows[-1]["seconds"],
+            "window %s: %s..%s, %d rows",
+            window.name,
+            window.start.date(),
+            window.end.date(),
+            window.rows,
         )
+    layout = {
+        "window_rows": window_rows,
+        "windows": [
+            {"name": w.name, "start": str(w.start.date()), "end": str(w.end.date()), "rows": w.rows}
+            for w in windows
+        ],
+    }
+    return rows, layout
 
-    return report, rows
 
-
-def _train_config(train_params: Mapping, lr_finder: dict) -> TrainConfig:
-    """The training settings, with ``lr: auto`` replaced by the LR finder's suggestion."""
-    config = TrainConfig.from_params(train_params)
-    if config.lr == "auto":
-        config = replace(config, lr=lr_finder["suggested_lr"])
-        logger.info("lr: auto -> %.2e (the LR finder's suggestion)", config.lr)
-    return config
+def _first_prefix(rows: pd.DataFrame, layout: dict) -> pd.DataFrame:
+    """The rows before every window: where nothing of the backtest can be seen."""
+    return rows.loc[rows["Date"] < pd.Timestamp(layout["windows"][0]["start"])]
 
 
 def find_learning_rate(
-    processors: dict, inputs: dict, model_params: Mapping, train_params: Mapping, params: Mapping
+    rows: pd.DataFrame,
+    layout: dict,
+    params: Mapping,
+    model_params: Mapping,
+    train_params: Mapping,
+    finder_params: Mapping,
 ) -> tuple[dict, Figure]:
-    """fast.ai's ``lr_find`` on a fresh copy of the network: the sweep and its suggestions."""
-    sweep = LRFinderConfig.from_params(params)
-    method = sweep.suggestion
+    """fast.ai's ``lr_find`` on a fresh network, on the rows before every window, so that the
+    rate (a choice when ``lr: auto``) is made on data no backtest window holds."""
+    sweep = LRFinderConfig.from_params(finder_params)
     config = TrainConfig.from_params({**train_params, "lr": 1.0})  # the sweep sets the rate
+    prefix = _first_prefix(rows, layout)
+    processor = TabularProcessor.fit(prefix, params["cat_vars"], params["cont_vars"])
     result = find_learning_rate_for(
-        TabularProcessor.from_dict(processors),
-        inputs["train"],
+        processor,
+        (processor.transform(prefix), prefix["Sales"].to_numpy(np.float64)),
         ModelConfig.from_params(model_params),
         config,
         num_it=sweep.num_it,
         start_lr=sweep.start_lr,
         end_lr=sweep.end_lr,
     )
-    found = result.to_dict(method)
+    found = result.to_dict(sweep.suggestion)
     logger.info(
         "LR finder: suggested lr %.2e (%s); %s",
         found["suggested_lr"],
-        method,
+        sweep.suggestion,
         ", ".join(f"{name} {lr:.2e}" for name, lr in result.suggestions.items()),
     )
-    figure = plots.lr_finder_curve(result.lrs, result.losses, result.suggestions, method)
+    figure = plots.lr_finder_curve(result.lrs, result.losses, result.suggestions, sweep.suggestion)
     return found, figure
 
 
-def train_networks(
-    processors: dict,
-    inputs: dict,
+def _procedure(
+    params: Mapping,
     model_params: Mapping,
     train_params: Mapping,
-    members: int,
+    ensemble_params: Mapping,
+    lightgbm_params: Mapping,
     lr_finder: dict,
-) -> tuple[list[TabularModel], pd.DataFrame]:
-    """One-cycle training of ``members`` networks (seeds ``seed, seed + 1, ...``), each in its
-    own MLflow child run; returns them and their learning curves (column ``member``)."""
-    processor = TabularProcessor.from_dict(processors)
-    base = _train_config(train_params, lr_finder)
-    model_config = ModelConfig.from_params(model_params)
-    networks, rows = [], []
-    for member, seed in enumerate(member_seeds(base.seed, members)):
-        config = replace(base, seed=seed)
-        report, member_rows = _epoch_reporter(config.epochs, member)
-        with child_run(f"network_{member}", {"seed": seed, "lr": config.lr}):
-            model, history = train_entity_model(
-                processor, inputs["train"], inputs["valid"], model_config, config, report
-            )
-            kept = next(result for result in history if result.kept)
-            log_metrics(
-                {"kept_epoch": kept.epoch, "rmspe": kept.metrics["rmspe"]},
-                prefix=f"{METRIC_PREFIX}.",
-            )
-        for row, result in zip(member_rows, history, strict=True):
-            row["kept"] = result.kept
-        networks.append(model)
-        rows += member_rows
-    return networks, pd.DataFrame(rows)
-
-
-def train_baseline(
-    processors: dict, inputs: dict, params: Mapping
-) -> tuple[lgb.Booster, dict, pd.DataFrame]:
-    """LightGBM on the same processed features and split, its rounds early-stopped on the
-    validation RMSPE: the booster, its metrics and its validation curve (RMSPE per round)."""
-    config = LightGBMConfig.from_params(params)
-    processor = TabularProcessor.from_dict(processors)
-    names = (processor.cat_names, processor.cont_vars)
-    (train_x, train_sales), (valid_x, valid_sales) = inputs["train"], inputs["valid"]
-    curve: list[float] = []
-    start = time.perf_counter()
-    booster = baseline.train_lightgbm(
-        (baseline.feature_frame(train_x, *names), train_sales),
-        processor.cat_names,
-        num_boost_round=config.num_boost_round,
-        params=config.lgb_params,
-        seed=config.seed,
-        valid=(baseline.feature_frame(valid_x, *names), valid_sales),
-        early_stopping_rounds=config.early_stopping_rounds,
-        curve=curve,
+) -> Procedure:
+    """The typed configs; ``lr: auto`` becomes the LR finder's suggestion. The kept epoch is a
+    choice of the backtest, so ``monitor`` / ``patience`` are refused here."""
+    for key in ("monitor", "patience"):
+        if train_params.get(key) is not None:
+            raise ParameterError(
+                key,
+                "the Rossmann model keeps the epoch chosen on the tuning window "
+                "(docs/rossmann_model.md): leave it null",
+                train_params[key],
+            ).within("rossmann_model_train")
+    config = TrainConfig.from_params(train_params)
+    if config.lr == "auto":
+        config = replace(config, lr=lr_finder["suggested_lr"])
+        logger.info("lr: auto -> %.2e (the LR finder's suggestion)", config.lr)
+    return Procedure(
+        params["cat_vars"],
+        params["cont_vars"],
+        ModelConfig.from_params(model_params),
+        config,
+        EnsembleConfig.from_params(ensemble_params),
+        LightGBMConfig.from_params(lightgbm_params),
     )
-    seconds = time.perf_counter() - start
-    predicted = baseline.predict_lightgbm(booster, baseline.feature_frame(valid_x, *names))
-    result = {
-        "baseline_lgbm_rmspe": rmspe(predicted, valid_sales),
-        "baseline_lgbm_seconds": seconds,
-        "baseline_lgbm_rounds": float(booster.best_iteration or booster.current_iteration()),
-    }
+
+
+def _log_epoch(label: str, member: int, result: EpochResult) -> None:
+    """Each epoch to the console and, with its step, to the active MLflow run."""
+    values = result.as_dict()
+    log_metrics(values, step=result.epoch, prefix=f"{METRIC_PREFIX}.curve.{label}.{member}.")
     logger.info(
-        "LightGBM: validation RMSPE %.4f (%d rounds, %.1f s)",
-        result["baseline_lgbm_rmspe"],
-        result["baseline_lgbm_rounds"],
-        seconds,
+        "%s, network %d, epoch %d: train_loss %.5f, next window RMSPE %.4f",
+        label,
+        member,
+        result.epoch + 1,
+        result.train_loss,
+        values.get("rmspe", float("nan")),
     )
-    # Rounds are about equally long: the time axis of the curve is interpolated.
-    rounds = np.arange(1, len(curve) + 1)
-    history = pd.DataFrame(
-        {"round": rounds, "rmspe": curve, "seconds": seconds * rounds / max(len(curve), 1)}
-    )
-    return booster, result, history
 
 
-def build_ensemble(
-    networks: list[TabularModel],
-    booster: lgb.Booster,
-    processors: dict,
-    inputs: dict,
+def backtest(
+    rows: pd.DataFrame,
+    layout: dict,
     params: Mapping,
+    model_params: Mapping,
+    train_params: Mapping,
+    ensemble_params: Mapping,
+    lightgbm_params: Mapping,
+    refit: bool,
+    lr_finder: dict,
+) -> BacktestResult:
+    """The procedure on every prefix, oldest first: choices on each window, the backtest on
+    the next (:func:`l6pipeline.tabular.procedure.run_backtest`); one MLflow child run each."""
+    procedure = _procedure(
+        params, model_params, train_params, ensemble_params, lightgbm_params, lr_finder
+    )
+    return run_backtest(
+        rows,
+        procedure,
+        layout["window_rows"],
+        len(layout["windows"]) - 1,
+        keep_last_states=not refit,
+        track=child_run,
+        on_epoch_end=_log_epoch,
+    )
+
+
+def refit_model(
+    rows: pd.DataFrame,
+    result: BacktestResult,
+    params: Mapping,
+    model_params: Mapping,
+    train_params: Mapping,
+    ensemble_params: Mapping,
+    lightgbm_params: Mapping,
+    refit: bool,
+    lr_finder: dict,
 ) -> tuple[SalesEnsemble, dict]:
-    """The networks averaged in log space; with ``blend_lightgbm``, blended with LightGBM by the
-    weight that minimizes the validation RMSPE; with ``calibrate``, scaled by the RMSPE-optimal
-    factor (see :mod:`l6pipeline.tabular.ensemble`)."""
-    config = EnsembleConfig.from_params(params)
-    processor = TabularProcessor.from_dict(processors)
-    ensemble, metrics = fit_ensemble(
-        networks,
-        booster if config.blend_lightgbm else None,
-        (processor.cat_names, processor.cont_vars),
-        inputs["valid"],
-        calibrate=config.calibrate,
+    """The model that predicts the test set: refitted on every labelled row with the choices
+    made on ``W1`` (``rossmann_model_refit: true``), or the last prefix's model (false)."""
+    procedure = _procedure(
+        params, model_params, train_params, ensemble_params, lightgbm_params, lr_finder
     )
-    logger.info(
-        "%d network(s) averaged: validation RMSPE %.4f; LightGBM weight %.2f, scale %.3f",
-        len(networks),
-        metrics["networks_rmspe"],
-        ensemble.blend_weight,
-        ensemble.scale,
-    )
-    return ensemble, metrics
-
-
-def evaluate_model(
-    model: SalesEnsemble, inputs: dict, valid: pd.DataFrame
-) -> tuple[pd.DataFrame, dict]:
-    """Validation predictions and the model's metrics (exact RMSPE is the headline)."""
-    arrays, sales = inputs["valid"]
-    predicted = predict_sales(model, arrays)
-    predictions = valid[["Date", "Store", "Sales"]].assign(Predicted=predicted)
-    metrics = {
-        "rmspe": rmspe(predicted, sales),
-        # fast.ai's exp_rmspe: mean of per-batch RMSPEs (batches of 64 in row order).
-        "exp_rmspe_fastai_batched": batched_exp_rmspe(np.log(predicted), np.log(sales)),
-        "train_rows": float(len(inputs["train"][1])),
-        "valid_rows": float(len(sales)),
-    }
-    logger.info(
-        "validation RMSPE %.4f (exact, whole set); fast.ai's per-batch exp_rmspe %.4f",
-        metrics["rmspe"],
-        metrics["exp_rmspe_fastai_batched"],
-    )
-    return predictions, metrics
+    with child_run("refit" if refit else "last_prefix", {"refit": refit}):
+        model, processor, _ = final_model(rows, procedure, result, refit, on_epoch_end=_log_epoch)
+    artifact = processor.to_dict()
+    log_artifact_dict(artifact, f"{ARTIFACT_DIR}/processors.json")
+    return model, artifact
 
 
 def report_metrics(
-    model_metrics: dict,
-    ensemble_metrics: dict,
-    history: pd.DataFrame,
-    baseline_metrics: dict,
-    valid: pd.DataFrame,
+    result: BacktestResult, model: SalesEnsemble, rows: pd.DataFrame
 ) -> tuple[dict, dict]:
-    """The run's metrics for MLflow, and a readable summary (with the validation window)."""
-    seconds_per_epoch = float(history["seconds"].mean())
-    merged = {
-        **model_metrics,
-        **ensemble_metrics,
+    """The run's metrics for MLflow and its summary, each figure named by its role:
+    ``backtest.*`` (windows no choice saw: the headline), ``tuning.*`` (the windows the choices
+    were made on: optimistic), ``choices.*`` (made on ``W1``, used by the served model)."""
+    headline = result.mean
+    flat: dict[str, float] = {f"backtest.{k}": v for k, v in headline.items()}
+    for name, fold in result.folds.items():
+        flat |= {f"backtest.{name}.{k}": v for k, v in fold.items()}
+    for name, tuned in result.tuning.items():
+        flat[f"tuning.{name}.rmspe"] = tuned["rmspe"]
+    flat |= {f"choices.{k}": v for k, v in result.final_choices.as_dict().items()}
+    history = result.history
+    flat |= {
         "networks": float(history["member"].nunique()),
-        "epochs_trained": float(len(history)),
         "training_seconds": float(history["seconds"].sum()),
-        "seconds_per_epoch": seconds_per_epoch,
-        "train_rows_per_second": model_metrics["train_rows"] / seconds_per_epoch,
-        **baseline_metrics,
+        "seconds_per_epoch": float(history["seconds"].mean()),
+        "refit_rows": float(len(rows)),
     }
-    tracked = {name: {"value": float(value), "step": 0} for name, value in merged.items()}
+    tracked = {name: {"value": float(value), "step": 0} for name, value in flat.items()}
     summary = {
-        "headline": "exact validation RMSPE over the whole validation set",
-        **{name: float(value) for name, value in merged.items()},
-        "validation_window": [str(valid["Date"].min().date()), str(valid["Date"].max().date())],
+        "headline": "mean exact RMSPE over the backtest windows (no choice was made on them)",
+        "backtest_rmspe": headline["rmspe"],
+        "backtest": result.folds,
+        "tuning": {
+            "note": "chosen on these windows: optimistic, not a measure of the model",
+            **result.tuning,
+        },
+        "windows": [
+            {"name": w.name, "start": str(w.start.date()), "end": str(w.end.date()), "rows": w.rows}
+            for w in result.windows
+        ],
+        "choices": result.final_choices.as_dict(),
+        "trained_until": model.trained_until,
+        **{k: v for k, v in flat.items() if not k.startswith(("backtest", "tuning", "choices"))},
     }
+    logger.info(
+        "backtest RMSPE %.4f (mean of %s); trained until %s",
+        headline["rmspe"],
+        ", ".join(f"{name} {fold['rmspe']:.4f}" for name, fold in result.folds.items()),
+        model.trained_until,
+    )
     return tracked, summary
 
 
-def worst_stores(predictions: pd.DataFrame, valid: pd.DataFrame, top_n: int) -> pd.DataFrame:
-    """The ``top_n`` stores with the highest validation RMSPE, with their type and state."""
+def backtest_outputs(result: BacktestResult) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The backtest predictions, the networks' curves and LightGBM's curves, as tables."""
+    return result.predictions, result.history, result.booster_curves
+
+
+def worst_stores(predictions: pd.DataFrame, rows: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The ``top_n`` stores with the highest backtest RMSPE, with their type and state."""
     table = per_store_rmspe(predictions["Store"], predictions["Predicted"], predictions["Sales"])
-    info = [c for c in STORE_INFO if c in valid.columns]
+    info = [c for c in STORE_INFO if c in rows.columns]
     if info:
-        table = table.merge(valid[["Store", *info]].drop_duplicates("Store"), on="Store")
+        table = table.merge(rows[["Store", *info]].drop_duplicates("Store"), on="Store")
     return table.head(top_n)
 
 
-def plot_learning_curve(history: pd.DataFrame, baseline_metrics: dict) -> Figure:
-    return plots.learning_curve(history, baseline_metrics["baseline_lgbm_rmspe"])
+def plot_learning_curve(history: pd.DataFrame, lightgbm: pd.DataFrame, summary: dict) -> Figure:
+    """The curves of the prefix tuned on ``W1``, circling the epoch the served model keeps,
+    with LightGBM's RMSPE there at the rounds it keeps."""
+    prefix = history["prefix"].iloc[-1]
+    last = history[history["prefix"] == prefix]
+    kept = last["epoch"] == summary["choices"]["epoch"]
+    rounds = int(summary["choices"]["rounds"])
+    curve = lightgbm.loc[lightgbm["prefix"] == prefix, "rmspe"].to_numpy()
+    baseline_rmspe = float(curve[rounds - 1]) if 0 < rounds <= len(curve) else None
+    return plots.learning_curve(last.assign(kept=kept), baseline_rmspe)
 
 
-def plot_predicted_vs_actual(predictions: pd.DataFrame, metrics: dict) -> Figure:
+def plot_predicted_vs_actual(predictions: pd.DataFrame, summary: dict) -> Figure:
     return plots.predicted_vs_actual(
-        predictions["Sales"], predictions["Predicted"], metrics["rmspe"]
+        predictions["Sales"], predictions["Predicted"], summary["backtest_rmspe"]
     )
 
 
@@ -366,9 +312,9 @@ def plot_embeddings(
     return plots.embedding_maps(embeddings, store_groups)
 
 
-def predict_test(model: SalesEnsemble, inputs: dict, test: pd.DataFrame) -> pd.DataFrame:
+def predict_test(model: SalesEnsemble, processors: dict, test: pd.DataFrame) -> pd.DataFrame:
     """The Kaggle submission (``Id,Sales``; days with ``Open == 0`` get 0), also logged to MLflow."""
-    arrays, _ = inputs["test"]
+    arrays = TabularProcessor.from_dict(processors).transform(test)
     submission = kaggle_submission(test, predict_sales(model, arrays))
     log_artifact_text(submission.to_csv(index=False), f"{ARTIFACT_DIR}/submission.csv")
     return submission

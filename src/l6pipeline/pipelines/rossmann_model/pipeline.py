@@ -1,10 +1,11 @@
 """The entity-embedding model of the lesson on the ``rossmann_data`` feature tables.
 
-split by date -> processors fitted on the training split -> arrays for every split -> LR finder
--> networks (one-cycle AdamW, best epoch kept, one per seed) and LightGBM (early-stopped) on the
-same arrays -> their ensemble (log-space mean, blend weight and RMSPE scale fitted on the
-validation split) -> metrics, figures, worst stores, Kaggle submission, the model in MLflow. Details:
-``docs/rossmann_model.md``.
+labelled rows -> windows cut from their end (``W1`` the latest) -> LR finder on the rows before
+every window -> the procedure (Categorify / FillMissing / Normalize fitted on the prefix,
+networks, LightGBM) on each prefix, oldest first: the choices (epoch, rounds, blend weight,
+scale) made on one window, the backtest measured on the next -> the served model refitted on
+every labelled row with the choices made on ``W1`` -> metrics by role, figures, worst stores,
+Kaggle submission, the model in MLflow. Details: ``docs/rossmann_model.md``.
 """
 
 from __future__ import annotations
@@ -14,100 +15,72 @@ from kedro.pipeline import Node, Pipeline
 from l6pipeline.pipelines.rossmann_model import nodes
 
 PARAMS = "params:rossmann_model"
-TRAIN = "params:rossmann_model_train"
-ENSEMBLE = "params:rossmann_model_ensemble"
+PROCEDURE = [
+    PARAMS,
+    "params:rossmann_model_network",
+    "params:rossmann_model_train",
+    "params:rossmann_model_ensemble",
+    "params:rossmann_model_baseline",
+    "params:rossmann_model_refit",
+    "rossmann_lr_finder",
+]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                nodes.split_by_date,
+                nodes.select_rows,
                 ["rossmann_train_features", "rossmann_test_features", PARAMS],
-                ["rossmann_model_train_rows", "rossmann_model_valid_rows"],
-                name="split_by_date",
-            ),
-            Node(
-                nodes.fit_processors,
-                [
-                    "rossmann_model_train_rows",
-                    "rossmann_model_valid_rows",
-                    "rossmann_test_features",
-                    PARAMS,
-                ],
-                ["rossmann_processors", "rossmann_model_inputs"],
-                name="fit_processors",
+                ["rossmann_model_rows", "rossmann_backtest_windows"],
+                name="select_rows",
             ),
             Node(
                 nodes.find_learning_rate,
                 [
-                    "rossmann_processors",
-                    "rossmann_model_inputs",
+                    "rossmann_model_rows",
+                    "rossmann_backtest_windows",
+                    PARAMS,
                     "params:rossmann_model_network",
-                    TRAIN,
+                    "params:rossmann_model_train",
                     "params:rossmann_model_lr_finder",
                 ],
                 ["rossmann_lr_finder", "rossmann_lr_finder_plot"],
                 name="find_learning_rate",
             ),
             Node(
-                nodes.train_networks,
-                [
-                    "rossmann_processors",
-                    "rossmann_model_inputs",
-                    "params:rossmann_model_network",
-                    TRAIN,
-                    f"{ENSEMBLE}.members",
-                    "rossmann_lr_finder",
-                ],
-                ["rossmann_networks", "rossmann_learning_curve"],
-                name="train_networks",
+                nodes.backtest,
+                ["rossmann_model_rows", "rossmann_backtest_windows", *PROCEDURE],
+                "rossmann_backtest",
+                name="backtest",
             ),
             Node(
-                nodes.train_baseline,
-                ["rossmann_processors", "rossmann_model_inputs", "params:rossmann_model_baseline"],
-                ["rossmann_lightgbm", "rossmann_baseline_metrics", "rossmann_lightgbm_curve"],
-                name="train_lightgbm",
+                nodes.refit_model,
+                ["rossmann_model_rows", "rossmann_backtest", *PROCEDURE],
+                ["rossmann_model", "rossmann_processors"],
+                name="refit_model",
             ),
             Node(
-                nodes.build_ensemble,
+                nodes.backtest_outputs,
+                "rossmann_backtest",
                 [
-                    "rossmann_networks",
-                    "rossmann_lightgbm",
-                    "rossmann_processors",
-                    "rossmann_model_inputs",
-                    ENSEMBLE,
+                    "rossmann_backtest_predictions",
+                    "rossmann_learning_curve",
+                    "rossmann_lightgbm_curve",
                 ],
-                ["rossmann_model", "rossmann_ensemble_metrics"],
-                name="build_ensemble",
-            ),
-            Node(
-                nodes.evaluate_model,
-                [
-                    "rossmann_model",
-                    "rossmann_model_inputs",
-                    "rossmann_model_valid_rows",
-                ],
-                ["rossmann_valid_predictions", "rossmann_network_metrics"],
-                name="evaluate_model",
+                name="backtest_outputs",
             ),
             Node(
                 nodes.report_metrics,
-                [
-                    "rossmann_network_metrics",
-                    "rossmann_ensemble_metrics",
-                    "rossmann_learning_curve",
-                    "rossmann_baseline_metrics",
-                    "rossmann_model_valid_rows",
-                ],
+                ["rossmann_backtest", "rossmann_model", "rossmann_model_rows"],
                 ["rossmann_model_metrics", "rossmann_model_summary"],
                 name="report_metrics",
             ),
             Node(
                 nodes.worst_stores,
                 [
-                    "rossmann_valid_predictions",
-                    "rossmann_model_valid_rows",
+                    "rossmann_backtest_predictions",
+                    "rossmann_model_rows",
                     f"{PARAMS}.report.worst_stores",
                 ],
                 "rossmann_worst_stores",
@@ -115,13 +88,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.plot_learning_curve,
-                ["rossmann_learning_curve", "rossmann_baseline_metrics"],
+                ["rossmann_learning_curve", "rossmann_lightgbm_curve", "rossmann_model_summary"],
                 "rossmann_learning_curve_plot",
                 name="plot_learning_curve",
             ),
             Node(
                 nodes.plot_predicted_vs_actual,
-                ["rossmann_valid_predictions", "rossmann_network_metrics"],
+                ["rossmann_backtest_predictions", "rossmann_model_summary"],
                 "rossmann_predicted_vs_actual_plot",
                 name="plot_predicted_vs_actual",
             ),
@@ -130,7 +103,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [
                     "rossmann_model",
                     "rossmann_processors",
-                    "rossmann_model_train_rows",
+                    "rossmann_model_rows",
                     f"{PARAMS}.report.embedding_plots",
                 ],
                 "rossmann_embeddings_plot",
@@ -138,7 +111,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.predict_test,
-                ["rossmann_model", "rossmann_model_inputs", "rossmann_test_features"],
+                ["rossmann_model", "rossmann_processors", "rossmann_test_features"],
                 "rossmann_submission",
                 name="predict_test",
             ),

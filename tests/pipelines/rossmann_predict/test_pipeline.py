@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from l6pipeline.pipelines.rossmann_predict import create_inference_pipeline, create_pipeline
+from l6pipeline.pipelines.rossmann_data import build_feature_tables
+from l6pipeline.pipelines.rossmann_predict import create_pipeline
 from l6pipeline.pipelines.rossmann_predict.nodes import latest_model_uri
-from l6pipeline.rossmann.features.build import build_feature_tables
 from l6pipeline.rossmann.raw_io import read_raw_csv, write_raw_csv
 from l6pipeline.rossmann.schemas import TABLES
 from l6pipeline.rossmann.validation import validate_table
 from l6pipeline.serving.inference import INPUT_COLUMNS, serving_frame
+from l6pipeline.serving.pipeline import create_inference_pipeline
 from l6pipeline.tabular.processors import NA, TabularProcessor
 from l6pipeline.tabular.train import predict_sales
 from tests.conftest import copy_project, run_kedro
@@ -86,7 +87,8 @@ def test_inference_pipeline_reads_the_request_and_training_outputs_only():
         "rossmann_event_history",
         "rossmann_processors",
         "rossmann_model",
-        "params:rossmann_data",
+        "params:rossmann_data.trend_alignment",
+        "params:rossmann_data.event_window_rows",
     }
     assert create_pipeline().inputs() == {"rossmann_predict_input", "params:rossmann_predict"}
 

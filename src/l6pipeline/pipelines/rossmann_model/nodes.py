@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.nn.lr_finder import LRFinderConfig
-from l6pipeline.pipelines.rossmann_predict.mlflow_model import log_pipeline_model
 from l6pipeline.serving import inference
+from l6pipeline.serving.mlflow_model import log_pipeline_model
 from l6pipeline.tabular import baseline, plots
 from l6pipeline.tabular.baseline import LightGBMConfig
 from l6pipeline.tabular.ensemble import EnsembleConfig, SalesEnsemble, fit_ensemble

@@ -1,5 +1,8 @@
 """The served model: the inference pipeline as kedro-mlflow's ``KedroPipelineModel``.
 
+``rossmann_model`` logs it (:func:`log_pipeline_model`); ``rossmann_predict`` loads it by name
+(:data:`MODEL_NAME`).
+
 Why not ``pipeline_ml_factory``: its hook logs the model only when the pipeline being run *is*
 the ``PipelineML`` object, and Kedro sums the pipelines of ``kedro run`` (default) and
 ``--pipelines rossmann_data,rossmann_model`` into a plain ``Pipeline`` (``PipelineML.__add__``
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
@@ -28,9 +33,31 @@ from mlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
-from l6pipeline.pipelines.rossmann_predict.nodes import MODEL_NAME
-from l6pipeline.pipelines.rossmann_predict.pipeline import REQUEST, create_inference_pipeline
-from l6pipeline.serving.inference import INPUT_COLUMNS, ServingInputError
+from l6pipeline.params import ParameterError, known_params
+from l6pipeline.serving.inference import INPUT_COLUMNS, ServingInputError, tables_cover_request
+from l6pipeline.serving.pipeline import REQUEST, create_inference_pipeline
+
+#: The name the served model is logged under in each ``rossmann_model`` run.
+MODEL_NAME = "rossmann_pipeline"
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """The ``rossmann_predict`` parameters: which logged model predicts (and is logged as)."""
+
+    model_uri: str | None = None  # e.g. models:/<id> or runs:/<run id>/rossmann_pipeline
+    model_name: str = MODEL_NAME  # the name rossmann_model logs under; the newest one predicts
+
+    def __post_init__(self) -> None:
+        if self.model_uri is not None and not isinstance(self.model_uri, str):
+            raise ParameterError("model_uri", "must be a model URI or null", self.model_uri)
+        if not isinstance(self.model_name, str) or not self.model_name:
+            raise ParameterError("model_name", "must be a non-empty name", self.model_name)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> PredictSettings:
+        return cls(**known_params(params, ("model_uri", "model_name"), "rossmann_predict"))
+
 
 _MLFLOW_TYPES = {"int64": "long", "float64": "double", "str": "string", "datetime64[ns]": "string"}
 SIGNATURE = ModelSignature(
@@ -66,11 +93,14 @@ class RossmannPipelineModel(KedroPipelineModel):
 
     def predict(self, context, model_input, params=None):
         try:
-            return super().predict(context, model_input, params)
+            with tables_cover_request():
+                return super().predict(context, model_input, params)
         except ServingInputError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
 
 
+# The inference pipeline's parameters: ``rossmann_data``'s (``params:rossmann_data.<key>``).
+DATA_PARAMS = "params:rossmann_data."
 # The carried tables, saved as ``<name>.parquet`` (catalog name: ``rossmann_<name>``).
 _TABLES = ("store", "weather", "trend_state", "trend_national", "event_history")
 
@@ -102,12 +132,14 @@ def log_pipeline_model(
         datasets = _datasets(folder)
         for dataset_name, dataset in datasets.items():
             dataset.save(carried[dataset_name])
-        catalog = DataCatalog(
-            datasets={**datasets, "params:rossmann_data": MemoryDataset(dict(data_params))}
-        )
-        model = RossmannPipelineModel(
-            pipeline=create_inference_pipeline(), catalog=catalog, input_name=REQUEST
-        )
+        pipeline = create_inference_pipeline()
+        parameters = {
+            param: MemoryDataset(data_params[param.removeprefix(DATA_PARAMS)])
+            for param in pipeline.inputs()
+            if param.startswith(DATA_PARAMS)
+        }
+        catalog = DataCatalog(datasets={**datasets, **parameters})
+        model = RossmannPipelineModel(pipeline=pipeline, catalog=catalog, input_name=REQUEST)
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=model,

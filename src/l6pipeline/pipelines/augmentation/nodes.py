@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from l6pipeline.executors import make_executor
+from l6pipeline.scaleout.executors import make_executor
 from l6pipeline.tracking import child_runs, log_metrics
 from l6pipeline.vision.augment import AugmentConfig
 from l6pipeline.vision.data import ImageSet, load_mnist_digits

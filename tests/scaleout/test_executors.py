@@ -12,7 +12,14 @@ import sys
 import pytest
 import torch
 
-from l6pipeline.executors import LocalExecutor, RayExecutor, make_executor
+from l6pipeline.errors import UserInputError
+from l6pipeline.params import ParameterError
+from l6pipeline.scaleout.executors import (
+    LocalExecutor,
+    RayAddressError,
+    RayExecutor,
+    make_executor,
+)
 
 
 def square_or_fail(item: int, offset: int) -> tuple[int, int]:
@@ -42,22 +49,43 @@ def test_make_executor_reads_parameters_and_rejects_bad_ones():
     ray = make_executor({"engine": "ray", "address": "auto", "num_cpus": 2})
     assert isinstance(ray, RayExecutor) and ray.address == "auto" and ray.num_cpus == 2
     with pytest.raises(
-        ValueError, match=r"executor.engine must be one of \('local', 'ray'\), got 'dask'"
+        ParameterError, match=r"^executor.engine = 'dask': must be one of 'local', 'ray'$"
     ):
         make_executor({"engine": "dask"})
     with pytest.raises(
-        ValueError, match="executor.num_cpus must be a positive integer or null, got 0"
+        ParameterError, match=r"^executor.num_cpus = 0: must be an integer >= 1 or null$"
     ):
         make_executor({"engine": "ray", "num_cpus": 0})
-    with pytest.raises(ValueError, match=r"adress: unknown executor parameters \(a typo\?\)"):
+    with pytest.raises(
+        ParameterError, match=r"executor.adress: unknown executor parameters \(a typo\?\)"
+    ):
         make_executor({"engine": "ray", "adress": "auto"})
+    with pytest.raises(
+        ParameterError, match=r"^executor.address = 8786: must be an address string or null$"
+    ):
+        make_executor({"engine": "ray", "address": 8786})
+
+
+def test_a_ray_cluster_that_is_not_there_is_a_user_error_naming_the_address(monkeypatch):
+    """``address: auto`` with no Ray running: one paragraph naming the parameter and the fix."""
+    import ray
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert not ray.is_initialized()
+    with pytest.raises(RayAddressError) as caught, RayExecutor(address="auto"):
+        pass
+    message = str(caught.value)
+    assert isinstance(caught.value, UserInputError)
+    assert message.startswith("cannot join the Ray cluster at executor.address = 'auto': ")
+    assert message.endswith("null starts a Ray on this machine for the run")
+    assert "\n" not in message
 
 
 def test_the_default_path_never_imports_ray():
     code = (
         "import sys\n"
         "from l6pipeline.pipelines.augmentation import nodes\n"
-        "from l6pipeline.executors import make_executor\n"
+        "from l6pipeline.scaleout.executors import make_executor\n"
         "with make_executor({'engine': 'local'}) as e:\n"
         "    list(e.map_unordered(abs, [-1]))\n"
         "assert 'ray' not in sys.modules, 'ray was imported'\n"

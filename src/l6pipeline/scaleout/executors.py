@@ -10,6 +10,7 @@ the failed ones. Nothing here writes MLflow: the driver does that, since a SQLit
 one writer.
 
 Ray is imported only when a :class:`RayExecutor` is entered: a plain ``kedro run`` needs no Ray.
+The Dask side of scale-out (the Rossmann features) is :mod:`~l6pipeline.scaleout.dask_client`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from typing import Any
 
 import torch
 
-from l6pipeline.params import known_params
+from l6pipeline.errors import UserInputError
+from l6pipeline.params import ParameterError, check_choice, check_int, known_params
 
 ENGINES = ("local", "ray")
+
+
+class RayAddressError(UserInputError):
+    """The Ray cluster at the ``executor.address`` parameter cannot be joined."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,15 @@ class RayExecutor:
         if self.address is None:  # a Ray of our own on this machine, for this block only
             ray.init(num_cpus=self.num_cpus, include_dashboard=False, configure_logging=False)
         else:  # a cluster's settings are the cluster's: pass nothing else
-            ray.init(address=self.address)
+            try:
+                ray.init(address=self.address)
+            except (ConnectionError, TimeoutError, ValueError) as error:
+                raise RayAddressError(
+                    f"cannot join the Ray cluster at executor.address = {self.address!r}: "
+                    f'{error}. Start the cluster, or give its address ("auto" on one of its '
+                    'nodes, "ray://<head>:10001" from outside); null starts a Ray on this '
+                    "machine for the run"
+                ) from None
         self._started = True
         return self
 
@@ -140,15 +154,35 @@ class RayExecutor:
 Executor = LocalExecutor | RayExecutor
 
 
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """The ``executor`` parameters (see ``conf/ray/globals.yml``): where trainings run."""
+
+    engine: str = "local"
+    address: str | None = None  # Ray: null starts a local Ray; "auto" / "ray://<head>:10001"
+    num_cpus: int | None = None  # the local Ray's CPUs; null: all of this machine's
+
+    def __post_init__(self) -> None:
+        check_choice("engine", self.engine, ENGINES)
+        if self.address is not None and not isinstance(self.address, str):
+            raise ParameterError("address", "must be an address string or null", self.address)
+        check_int("num_cpus", self.num_cpus, minimum=1, optional=True)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> ExecutorSettings:
+        """Typed settings; a ``null`` engine is the local loop."""
+        values = known_params(params, ("engine", "address", "num_cpus"), "executor")
+        return cls(**{**values, "engine": values.get("engine") or "local"})
+
+    def make(self) -> Executor:
+        if self.engine == "local":
+            return LocalExecutor()
+        return RayExecutor(address=self.address, num_cpus=self.num_cpus)
+
+
 def make_executor(params: Mapping[str, Any] | None) -> Executor:
     """From ``{engine: local | ray, address: ..., num_cpus: ...}`` (see conf/ray/globals.yml)."""
-    values = known_params(params, ("engine", "address", "num_cpus"), "executor")
-    engine = values.get("engine") or "local"
-    if engine not in ENGINES:
-        raise ValueError(f"executor.engine must be one of {ENGINES}, got {engine!r}")
-    num_cpus = values.get("num_cpus")
-    if num_cpus is not None and (not isinstance(num_cpus, int) or num_cpus < 1):
-        raise ValueError(f"executor.num_cpus must be a positive integer or null, got {num_cpus!r}")
-    if engine == "local":
-        return LocalExecutor()
-    return RayExecutor(address=values.get("address"), num_cpus=num_cpus)
+    try:
+        return ExecutorSettings.from_params(params).make()
+    except ParameterError as error:
+        raise error.within("executor") from None

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from l6pipeline.params import known_params
+from l6pipeline.params import ParameterError, check_choice, check_int, known_params
 from l6pipeline.vision.data import ImageSet
 
 logger = logging.getLogger(__name__)
@@ -49,16 +49,14 @@ class FolderConfig:
     resize: str = "crop"  # crop: shorter side to `size`, centre crop | squish: ignore aspect
 
     def __post_init__(self) -> None:
-        if self.label_from not in {"folder", "regex"}:
-            raise ValueError(f"label_from must be 'folder' or 'regex', got {self.label_from!r}")
+        check_choice("label_from", self.label_from, ("folder", "regex"))
         if self.label_from == "regex" and not self.regex:
-            raise ValueError("label_from='regex' needs a `regex` with one group")
-        if self.channels not in {1, 3}:
-            raise ValueError(f"channels must be 1 or 3, got {self.channels}")
-        if self.resize not in {"crop", "squish"}:
-            raise ValueError(f"resize must be 'crop' or 'squish', got {self.resize!r}")
-        if self.size < 1:
-            raise ValueError(f"size must be positive, got {self.size}")
+            raise ParameterError(
+                "regex", "must be a regex with one group when label_from is regex", self.regex
+            )
+        check_choice("channels", self.channels, (1, 3))
+        check_choice("resize", self.resize, ("crop", "squish"))
+        check_int("size", self.size, minimum=1)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> FolderConfig:

@@ -11,18 +11,23 @@ scores them on canvases where the object's box is known. No Kedro, no MLflow her
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from l6pipeline.nn.device import cpu_threads
+from l6pipeline.nn.training import TrainConfig
+from l6pipeline.params import check_choice, check_int, known_params, nested
 from l6pipeline.vision import figures
-from l6pipeline.vision.classifier import TrainedModel
+from l6pipeline.vision.classifier import CNNConfig, TrainedModel
 from l6pipeline.vision.data import ImageSet
 from l6pipeline.vision.heatmaps import channel_mean_heatmap, feature_geometry, grad_cam, upsample
 from l6pipeline.vision.localization import (
+    CanvasConfig,
     CanvasSet,
     chance_level,
     grow_boxes,
@@ -133,8 +138,38 @@ class PointingGame:
     box: str = "ink"  # only named in the figures' titles
 
     def __post_init__(self) -> None:
-        if self.target not in {"label", "predicted"}:
-            raise ValueError(f"target must be 'label' or 'predicted', got {self.target!r}")
+        check_choice("target", self.target, ("label", "predicted"))
+        check_int("tolerance", self.tolerance, minimum=0)
+        check_int("n_show", self.n_show, minimum=1)
+
+
+@dataclass(frozen=True)
+class LocalizationSettings:
+    """The ``cnn.localization`` parameters: the canvases, the pointing game, and the CNN that
+    is trained on them. Every key belongs to one of them; an unknown key is an error."""
+
+    canvas: CanvasConfig = field(default_factory=CanvasConfig)
+    game: PointingGame = field(default_factory=PointingGame)
+    model: CNNConfig = field(default_factory=CNNConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    max_shift: int = 0
+
+    def __post_init__(self) -> None:
+        check_int("max_shift", self.max_shift, minimum=0)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> LocalizationSettings:
+        canvas_keys = set(CanvasConfig.__dataclass_fields__)
+        game_keys = set(PointingGame.__dataclass_fields__)
+        known = canvas_keys | game_keys | {"model", "train", "max_shift"}
+        values = known_params(params, known, "localization")
+        return cls(
+            canvas=CanvasConfig(**{k: v for k, v in values.items() if k in canvas_keys}),
+            game=PointingGame(**{k: v for k, v in values.items() if k in game_keys}),
+            model=nested("model", CNNConfig.from_params, values.get("model") or {}),
+            train=nested("train", TrainConfig.from_params, values.get("train") or {}),
+            max_shift=values.get("max_shift", 0),
+        )
 
 
 def pointing_game_report(

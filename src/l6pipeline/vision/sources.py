@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from l6pipeline.params import known_params
+from l6pipeline.params import ParameterError, check_choice, known_params
 from l6pipeline.vision.data import ImageSet, load_mnist_digits, stratified_split
 from l6pipeline.vision.image_folder import FolderConfig, class_counts, load_image_folder
 
@@ -34,17 +34,19 @@ class ImageData:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> ImageData:
+        """Typed settings; a :class:`ParameterError` names the key below ``cnn.data``."""
         values = dict(params)
         folder = {k: values.pop(k) for k in FOLDER_KEYS if k in values}
         values = known_params(
             values, ("source", "split_fractions", "split_seed", "max_images"), "cnn.data"
         )
         source = values.get("source", "mnist")
-        if source not in SOURCES:
-            raise ValueError(f"cnn.data.source must be 'mnist' or 'image_folder', got {source!r}")
+        check_choice("source", source, SOURCES)
         if source == "image_folder":
             if not folder.get("path"):
-                raise ValueError("cnn.data.source is image_folder but cnn.data.path is not set")
+                raise ParameterError(
+                    "path", "must be set (a folder of images) when source is image_folder", None
+                )
             values["folder"] = FolderConfig.from_params(folder)
         if "split_fractions" in values:
             values["split_fractions"] = tuple(values["split_fractions"])

@@ -156,7 +156,7 @@ Executor = LocalExecutor | RayExecutor
 
 @dataclass(frozen=True)
 class ExecutorSettings:
-    """The ``executor`` parameters (see ``conf/ray/globals.yml``): where trainings run."""
+    """The ``executor`` parameters (see ``conf/ray/parameters_augmentation.yml``): where trainings run."""
 
     engine: str = "local"
     address: str | None = None  # Ray: null starts a local Ray; "auto" / "ray://<head>:10001"
@@ -181,7 +181,7 @@ class ExecutorSettings:
 
 
 def make_executor(params: Mapping[str, Any] | None) -> Executor:
-    """From ``{engine: local | ray, address: ..., num_cpus: ...}`` (see conf/ray/globals.yml)."""
+    """From ``{engine: local | ray, address: ..., num_cpus: ...}`` (see conf/ray/parameters_augmentation.yml)."""
     try:
         return ExecutorSettings.from_params(params).make()
     except ParameterError as error:

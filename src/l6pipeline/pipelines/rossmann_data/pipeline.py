@@ -5,10 +5,9 @@ This module is the one list of the feature chain (the functions are the pure tab
 events over train + test; :func:`feature_branch` chains :data:`ROW_STEPS` on one table (train
 after the sales filter, or test). The served model runs the test branch itself on new rows
 (``serving.pipeline``), and :func:`build_feature_tables` (the library call) is a Kedro run of
-these nodes on tables in memory. Parameters are ``params:rossmann_data.<name>`` (the store
-partitions have a top-level key of their own, so that an env such as ``conf/dask`` sets them
-without repeating the ``rossmann_data`` block). Steps and columns: ``docs/rossmann_data.md``;
-the Dask engine: ``docs/scale.md``.
+these nodes on tables in memory. Parameters are ``params:rossmann_data.<name>`` and
+``params:rossmann_data_store_partitions`` (the Dask engine's switch, set by ``conf/dask``).
+Steps and columns: ``docs/rossmann_data.md``; the Dask engine: ``docs/scale.md``.
 """
 
 from __future__ import annotations

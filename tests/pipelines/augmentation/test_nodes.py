@@ -17,8 +17,8 @@ from kedro.runner import SequentialRunner
 
 from l6pipeline.params import ParameterError
 from l6pipeline.pipelines.augmentation import create_pipeline, nodes
-from l6pipeline.vision.augment import TRANSFORMS, WARP_PADDING_MODES
-from l6pipeline.vision.study import grid_configs
+from l6pipeline.vision.augmentation.augment import TRANSFORMS, WARP_PADDING_MODES
+from l6pipeline.vision.augmentation.study import grid_configs
 from tests.conftest import PROJECT_ROOT
 
 TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.01, "seed": 0, "device": "cpu", "progress": False}

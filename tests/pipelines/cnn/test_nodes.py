@@ -15,7 +15,7 @@ from kedro.runner import SequentialRunner
 
 from l6pipeline.params import ParameterError
 from l6pipeline.pipelines.cnn import create_pipeline, nodes
-from l6pipeline.vision.classifier import TrainedModel
+from l6pipeline.vision.cnn.classifier import TrainedModel
 from tests.conftest import PROJECT_ROOT
 
 TRAIN = {"epochs": 1, "batch_size": 32, "progress": False, "device": "cpu", "num_threads": 1}

@@ -3,8 +3,8 @@
 from l6pipeline.nn.training import TrainConfig
 from l6pipeline.params import Validator
 from l6pipeline.scaleout.executors import ExecutorSettings
-from l6pipeline.vision.augment import AugmentConfig
-from l6pipeline.vision.study import StudySettings
+from l6pipeline.vision.augmentation.augment import AugmentConfig
+from l6pipeline.vision.augmentation.study import StudySettings
 
 PARAMETERS: dict[str, Validator] = {
     "augmentation.transforms": AugmentConfig.from_params,

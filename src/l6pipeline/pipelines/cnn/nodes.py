@@ -16,29 +16,30 @@ from matplotlib.figure import Figure
 from l6pipeline.nn import TrainConfig
 from l6pipeline.params import nested
 from l6pipeline.tracking import epoch_logger, log_metrics, log_torch_model
-from l6pipeline.vision import figures, sources
-from l6pipeline.vision.classifier import (
+from l6pipeline.vision.cnn.classifier import (
     CNNConfig,
     TrainedModel,
     evaluate_classifier,
     predict_logits,
     train_classifier,
 )
-from l6pipeline.vision.data import ImageSet
-from l6pipeline.vision.interpret import (
-    LocalizationSettings,
-    pointing_game_report,
-    prediction_heatmaps,
-)
-from l6pipeline.vision.localization import CanvasSet, canvas_splits, chance_level
-from l6pipeline.vision.photos import load_photo, shrink
-from l6pipeline.vision.sources import ImageData
-from l6pipeline.vision.spreadsheet import (
+from l6pipeline.vision.convolutions.spreadsheet import (
     checked_disagreement,
     sheet_digit,
     sheet_weights,
     spreadsheet_forward,
 )
+from l6pipeline.vision.images import sources
+from l6pipeline.vision.images.data import ImageSet
+from l6pipeline.vision.images.photos import load_photo, shrink
+from l6pipeline.vision.images.sources import ImageData
+from l6pipeline.vision.interpretation.interpret import (
+    LocalizationSettings,
+    pointing_game_report,
+    prediction_heatmaps,
+)
+from l6pipeline.vision.interpretation.localization import CanvasSet, canvas_splits, chance_level
+from l6pipeline.vision.plotting import figures
 
 logger = logging.getLogger(__name__)
 

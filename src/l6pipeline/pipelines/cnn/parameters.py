@@ -2,9 +2,9 @@
 
 from l6pipeline.nn.training import TrainConfig
 from l6pipeline.params import Validator
-from l6pipeline.vision.classifier import CNNConfig
-from l6pipeline.vision.interpret import LocalizationSettings
-from l6pipeline.vision.sources import ImageData
+from l6pipeline.vision.cnn.classifier import CNNConfig
+from l6pipeline.vision.images.sources import ImageData
+from l6pipeline.vision.interpretation.interpret import LocalizationSettings
 
 PARAMETERS: dict[str, Validator] = {
     "cnn.data": ImageData.from_params,

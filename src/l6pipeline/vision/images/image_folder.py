@@ -1,4 +1,4 @@
-"""Your own images as an :class:`~l6pipeline.vision.data.ImageSet`: a folder, read with Pillow.
+"""Your own images as an :class:`~l6pipeline.vision.images.data.ImageSet`: a folder, read with Pillow.
 
 Two labelling conventions, as in fast.ai:
 
@@ -28,7 +28,7 @@ import torch
 from PIL import Image
 
 from l6pipeline.params import ParameterError, check_choice, check_int, known_params
-from l6pipeline.vision.data import ImageSet
+from l6pipeline.vision.images.data import ImageSet
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from l6pipeline.vision.heatmaps import (
+from l6pipeline.vision.cnn.models import SmallCNN
+from l6pipeline.vision.interpretation.heatmaps import (
     channel_mean_heatmap,
     feature_geometry,
     grad_cam,
@@ -15,7 +16,6 @@ from l6pipeline.vision.heatmaps import (
     normalize,
     upsample,
 )
-from l6pipeline.vision.models import SmallCNN
 
 
 class Boom(nn.Module):

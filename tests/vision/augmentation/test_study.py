@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from l6pipeline.nn import TrainConfig
-from l6pipeline.vision import study as S
-from l6pipeline.vision.augment import AugmentConfig
-from l6pipeline.vision.data import ImageSet, load_mnist_digits
+from l6pipeline.vision.augmentation import study as S
+from l6pipeline.vision.augmentation.augment import AugmentConfig
+from l6pipeline.vision.images.data import ImageSet, load_mnist_digits
 
 TINY = S.StudySettings(
     train=TrainConfig(epochs=2, batch_size=16, lr=1e-2, device="cpu", progress=False),

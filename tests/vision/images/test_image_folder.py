@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from l6pipeline.vision.data import stratified_split
-from l6pipeline.vision.image_folder import (
+from l6pipeline.vision.images.data import stratified_split
+from l6pipeline.vision.images.image_folder import (
     PETS_REGEX,
     FolderConfig,
     label_files,

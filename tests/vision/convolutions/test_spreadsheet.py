@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l6pipeline.vision.spreadsheet import (
+from l6pipeline.vision.convolutions.spreadsheet import (
     METHODS,
     conv2d_im2col,
     conv2d_loops,

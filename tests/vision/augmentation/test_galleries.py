@@ -7,14 +7,14 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from l6pipeline.vision import galleries as G
-from l6pipeline.vision.augment import (
+from l6pipeline.vision.augmentation import galleries as G
+from l6pipeline.vision.augmentation.augment import (
     TRANSFORMS,
     WARP_PADDING_MODES,
     AugmentConfig,
     build_transforms,
 )
-from l6pipeline.vision.photos import load_photo, square, to_tensor_image
+from l6pipeline.vision.images.photos import load_photo, square, to_tensor_image
 
 
 def _images(fig: Figure) -> list:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from l6pipeline.vision.spreadsheet import conv_output_size
+from l6pipeline.vision.convolutions.spreadsheet import conv_output_size
 
 
 def lesson_edge_kernel(channels: int = 3) -> torch.Tensor:

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from l6pipeline.vision.heatmaps import upsample
+from l6pipeline.vision.interpretation.heatmaps import upsample
 
 
 @dataclass(frozen=True)

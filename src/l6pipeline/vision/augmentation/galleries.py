@@ -1,7 +1,7 @@
 """Galleries of augmented images: each transform alone, the full set, and the padding modes.
 
 The lesson's ``_plot`` shows one image augmented nine times in a 3x3 grid; here that grid is
-drawn for every transform of :mod:`l6pipeline.vision.augment` and for the whole set, plus one
+drawn for every transform of :mod:`l6pipeline.vision.augmentation.augment` and for the whole set, plus one
 figure with the same augmentations under each padding mode side by side (rows: augmentations,
 columns: ``zeros``, ``border``, ``reflection``), which shows why reflection beats black corners.
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from l6pipeline.vision.augment import (
+from l6pipeline.vision.augmentation.augment import (
     TRANSFORMS,
     WARP_PADDING_MODES,
     AugmentConfig,
     augment,
     build_transforms,
 )
-from l6pipeline.vision.data import ImageSet
-from l6pipeline.vision.plots import image_grid
+from l6pipeline.vision.images.data import ImageSet
+from l6pipeline.vision.plotting.plots import image_grid
 
 
 def transform_gallery(

@@ -1,6 +1,6 @@
 """Training and evaluating the small CNN on an :class:`ImageSet` (no Kedro, no MLflow here).
 
-The model is :class:`~l6pipeline.vision.models.SmallCNN` (3x3 convolutions with stride 2, batch
+The model is :class:`~l6pipeline.vision.cnn.models.SmallCNN` (3x3 convolutions with stride 2, batch
 norm, ReLU, our dropout, adaptive average pooling, a linear head) trained by the project's
 one-cycle AdamW loop. The only augmentation is an optional random shift of each training image
 by up to ``max_shift`` pixels (zero-filled), which the default MNIST run uses: with 4,000 digits,
@@ -20,9 +20,9 @@ from torch import nn
 from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
 from l6pipeline.nn.device import cpu_threads
 from l6pipeline.params import known_params
-from l6pipeline.vision.data import ImageSet
-from l6pipeline.vision.metrics import accuracy
-from l6pipeline.vision.models import SmallCNN
+from l6pipeline.vision.cnn.metrics import accuracy
+from l6pipeline.vision.cnn.models import SmallCNN
+from l6pipeline.vision.images.data import ImageSet
 
 
 @dataclass(frozen=True)

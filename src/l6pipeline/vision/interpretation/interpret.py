@@ -22,11 +22,16 @@ from matplotlib.figure import Figure
 from l6pipeline.nn.device import cpu_threads
 from l6pipeline.nn.training import TrainConfig
 from l6pipeline.params import check_choice, check_int, known_params, nested
-from l6pipeline.vision import figures
-from l6pipeline.vision.classifier import CNNConfig, TrainedModel
-from l6pipeline.vision.data import ImageSet
-from l6pipeline.vision.heatmaps import channel_mean_heatmap, feature_geometry, grad_cam, upsample
-from l6pipeline.vision.localization import (
+from l6pipeline.vision.cnn.classifier import CNNConfig, TrainedModel
+from l6pipeline.vision.cnn.metrics import accuracy
+from l6pipeline.vision.images.data import ImageSet
+from l6pipeline.vision.interpretation.heatmaps import (
+    channel_mean_heatmap,
+    feature_geometry,
+    grad_cam,
+    upsample,
+)
+from l6pipeline.vision.interpretation.localization import (
     CanvasConfig,
     CanvasSet,
     chance_level,
@@ -34,7 +39,7 @@ from l6pipeline.vision.localization import (
     pointing_game,
     pointing_hits,
 )
-from l6pipeline.vision.metrics import accuracy
+from l6pipeline.vision.plotting import figures
 
 logger = logging.getLogger(__name__)
 

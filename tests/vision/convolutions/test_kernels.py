@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from l6pipeline.vision.kernels import (
+from l6pipeline.vision.convolutions.kernels import (
     KERNELS,
     apply_kernel,
     average_pool,
@@ -17,7 +17,7 @@ from l6pipeline.vision.kernels import (
     output_shape,
     pad,
 )
-from l6pipeline.vision.photos import load_photo, shrink, to_grayscale
+from l6pipeline.vision.images.photos import load_photo, shrink, to_grayscale
 
 # From the definitions: a flat region keeps its value (sum 1) or becomes 0 (edge detectors).
 EXPECTED_SUMS = {

@@ -1,6 +1,6 @@
 """What each regularizer does on a small training set: the augmentation experiment and the grid.
 
-Every configuration trains the same :class:`~l6pipeline.vision.models.SmallCNN` from the same
+Every configuration trains the same :class:`~l6pipeline.vision.cnn.models.SmallCNN` from the same
 seed on the same small, class-balanced subset of digits for the same number of epochs, so the
 only differences are the regularizers: weight decay, dropout, batch norm and data augmentation.
 The configurations are independent, so an executor (:mod:`l6pipeline.scaleout.executors`: a loop here,
@@ -34,10 +34,10 @@ from matplotlib.ticker import MaxNLocator
 from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
 from l6pipeline.nn.training import evaluate
 from l6pipeline.scaleout.executors import Executor, LocalExecutor
-from l6pipeline.vision.augment import AugmentConfig, BatchAugmenter
-from l6pipeline.vision.data import ImageSet, stratified_split
-from l6pipeline.vision.metrics import accuracy
-from l6pipeline.vision.models import SmallCNN
+from l6pipeline.vision.augmentation.augment import AugmentConfig, BatchAugmenter
+from l6pipeline.vision.cnn.metrics import accuracy
+from l6pipeline.vision.cnn.models import SmallCNN
+from l6pipeline.vision.images.data import ImageSet, stratified_split
 
 # The study's grids. "small" is the default run's (16 configurations, about a minute on two
 # cores); "full" is a finer one for a longer look.

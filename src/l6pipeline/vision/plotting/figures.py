@@ -16,7 +16,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from l6pipeline.vision.kernels import (
+from l6pipeline.vision.convolutions.kernels import (
     CONV_PADDING_MODES,
     KERNELS,
     apply_kernel,
@@ -26,9 +26,9 @@ from l6pipeline.vision.kernels import (
     output_shape,
     pad,
 )
-from l6pipeline.vision.photos import to_grayscale
-from l6pipeline.vision.plots import to_display
-from l6pipeline.vision.spreadsheet import SheetWeights, conv_matrix, tied_weight_index
+from l6pipeline.vision.convolutions.spreadsheet import SheetWeights, conv_matrix, tied_weight_index
+from l6pipeline.vision.images.photos import to_grayscale
+from l6pipeline.vision.plotting.plots import to_display
 
 # ---------------------------------------------------------------------------------------------
 # Cells, like a spreadsheet with conditional formatting

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from l6pipeline.vision import figures
-from l6pipeline.vision.kernels import KERNELS, lesson_edge_kernel
-from l6pipeline.vision.spreadsheet import sheet_weights, spreadsheet_forward
+from l6pipeline.vision.convolutions.kernels import KERNELS, lesson_edge_kernel
+from l6pipeline.vision.convolutions.spreadsheet import sheet_weights, spreadsheet_forward
+from l6pipeline.vision.plotting import figures
 
 
 def _titles(fig) -> list[str]:

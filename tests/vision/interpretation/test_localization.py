@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from l6pipeline.vision.localization import (
+from l6pipeline.vision.interpretation.localization import (
     box_masks,
     chance_level,
     ink_box,

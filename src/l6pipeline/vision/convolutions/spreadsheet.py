@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from l6pipeline.vision.photos import to_grayscale
+from l6pipeline.vision.images.photos import to_grayscale
 
 
 def conv_output_size(

@@ -6,15 +6,15 @@ import pytest
 import torch
 
 from l6pipeline.nn import TrainConfig
-from l6pipeline.vision.classifier import (
+from l6pipeline.vision.cnn.classifier import (
     CNNConfig,
     TrainedModel,
     predict_logits,
     random_shift,
     train_classifier,
 )
-from l6pipeline.vision.data import load_mnist_digits, stratified_split
-from l6pipeline.vision.metrics import accuracy
+from l6pipeline.vision.cnn.metrics import accuracy
+from l6pipeline.vision.images.data import load_mnist_digits, stratified_split
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from l6pipeline.vision import augment as A
+from l6pipeline.vision.augmentation import augment as A
 
 ZERO = A.AugmentConfig(p_flip=0.0, max_rotate=0.0, max_zoom=1.0, max_warp=0.0, max_lighting=0.0)
 

@@ -144,3 +144,13 @@ def test_heatmap_node_shows_correct_and_top_loss_predictions(params, splits):
     rebuilt = TrainedModel.from_checkpoint(checkpoint)
     assert rebuilt.classes == train.classes
     assert torch.equal(rebuilt.model.head.weight, trained.model.head.weight)
+
+
+def test_a_split_that_leaves_a_part_empty_names_the_parameter(params, splits):
+    train, _, _ = splits
+    with pytest.raises(
+        ParameterError,
+        match=r"^cnn.data.split_fractions = \[0.98, 0.01, 0.01\]: leaves an empty part of 240 "
+        r"images \(\d+/0/0 train/valid/test\): give each part a larger fraction, or more images$",
+    ):
+        nodes.split_images(train, {**params["data"], "split_fractions": [0.98, 0.01, 0.01]})

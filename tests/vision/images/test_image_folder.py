@@ -11,10 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
+from l6pipeline.errors import UserInputError
 from l6pipeline.vision.images.data import stratified_split
 from l6pipeline.vision.images.image_folder import (
     PETS_REGEX,
     FolderConfig,
+    ImageFolderError,
     label_files,
     list_images,
     load_image_folder,
@@ -106,9 +108,19 @@ def test_bad_configurations_fail_loudly(folder: Path, tmp_path: Path):
         FolderConfig(path=str(folder), label_from="regex")
     with pytest.raises(ValueError, match="unknown"):
         FolderConfig.from_params({"path": str(folder), "colour": 3})
-    with pytest.raises(FileNotFoundError):
-        load_image_folder(FolderConfig(path=str(tmp_path / "nowhere")))
-    with pytest.raises(ValueError, match="no labelled images"):
+    nowhere = tmp_path / "nowhere"
+    with pytest.raises(ImageFolderError) as caught:
+        load_image_folder(FolderConfig(path=str(nowhere)))
+    assert isinstance(caught.value, UserInputError) and isinstance(caught.value, FileNotFoundError)
+    assert str(caught.value) == (
+        f"image folder {nowhere} does not exist (parameter cnn.data.path): give a folder of "
+        "images, one sub-folder per class or labels from a filename regex (docs/cnn.md)"
+    )
+    with pytest.raises(
+        ImageFolderError,
+        match=rf"^no labelled images in {folder} \(pattern '\*\.txt', label_from 'folder', "
+        r"regex None\): check the parameters cnn.data.pattern, label_from and regex",
+    ):
         load_image_folder(FolderConfig(path=str(folder), pattern="*.txt"))
 
 

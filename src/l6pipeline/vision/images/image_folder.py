@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from l6pipeline.errors import UserInputError
 from l6pipeline.params import ParameterError, check_choice, check_int, known_params
 from l6pipeline.vision.images.data import ImageSet
 
@@ -64,11 +65,19 @@ class FolderConfig:
         return cls(**known_params(params, cls.__dataclass_fields__, "image-folder"))
 
 
+class ImageFolderError(UserInputError, FileNotFoundError):
+    """The ``cnn.data.path`` folder is missing or holds no labelled image: names the folder,
+    the pattern and the labelling that found nothing."""
+
+
 def list_images(root: str | Path, pattern: str = "**/*") -> list[str]:
     """Image files below ``root`` matching ``pattern``, as sorted POSIX paths relative to it."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder {root} does not exist")
+        raise ImageFolderError(
+            f"image folder {root} does not exist (parameter cnn.data.path): give a folder of "
+            "images, one sub-folder per class or labels from a filename regex (docs/cnn.md)"
+        )
     return sorted(
         path.relative_to(root).as_posix()
         for path in root.glob(pattern)
@@ -130,9 +139,10 @@ def load_image_folder(config: FolderConfig) -> ImageSet:
     root = Path(config.path)
     files, names = label_files(list_images(root, config.pattern), config.label_from, config.regex)
     if not files:
-        raise ValueError(
+        raise ImageFolderError(
             f"no labelled images in {root} (pattern {config.pattern!r}, "
-            f"label_from {config.label_from!r}, regex {config.regex!r})"
+            f"label_from {config.label_from!r}, regex {config.regex!r}): check the parameters "
+            "cnn.data.pattern, label_from and regex against the folder's files"
         )
     classes = tuple(sorted(set(names)))
     index = {name: i for i, name in enumerate(classes)}

@@ -74,9 +74,11 @@ def split_images(images: ImageSet, data: ImageData) -> tuple[ImageSet, ImageSet,
     parts = stratified_split(images.labels, data.split_fractions, data.split_seed)
     train, valid, test = (images.subset(index) for index in parts)
     if min(len(train), len(valid), len(test)) == 0:
-        raise ValueError(
-            f"split {list(data.split_fractions)} of {len(images)} images leaves an empty part "
-            f"({len(train)}/{len(valid)}/{len(test)})"
+        raise ParameterError(
+            "cnn.data.split_fractions",
+            f"leaves an empty part of {len(images)} images ({len(train)}/{len(valid)}/"
+            f"{len(test)} train/valid/test): give each part a larger fraction, or more images",
+            list(data.split_fractions),
         )
     logger.info("split: %d train, %d valid, %d test", len(train), len(valid), len(test))
     return train, valid, test

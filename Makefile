@@ -28,7 +28,7 @@ run: install
 ## Lint and run the whole test suite.
 test: install
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -21,8 +21,8 @@ import time
 
 import torch
 
-from l6pipeline.executors import LocalExecutor, RayExecutor
-from l6pipeline.vision.augment import AugmentConfig, apply, build_transforms
+from l6pipeline.scaleout.executors import LocalExecutor, RayExecutor
+from l6pipeline.vision.augmentation.augment import AugmentConfig, apply, build_transforms
 
 
 def _sync(device: torch.device) -> None:
@@ -74,14 +74,14 @@ def study_on_engines(ray_cpus: int, epochs: int) -> None:
 
     import yaml  # noqa: PLC0415
 
-    from l6pipeline.vision.data import load_mnist_digits  # noqa: PLC0415
-    from l6pipeline.vision.study import (  # noqa: PLC0415
+    from l6pipeline.vision.augmentation.study import (  # noqa: PLC0415
         StudySettings,
         digit_subsets,
         grid_configs,
         run_grid,
         summary_table,
     )
+    from l6pipeline.vision.images.data import load_mnist_digits  # noqa: PLC0415
 
     conf = Path(__file__).resolve().parents[1] / "conf/base/parameters_augmentation.yml"
     p = yaml.safe_load(conf.read_text())["augmentation"]

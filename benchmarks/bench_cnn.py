@@ -3,7 +3,7 @@
     python benchmarks/bench_cnn.py
 
 Part 1 runs the spreadsheet's first layer (two 3x3 filters) and a wider layer (4 -> 8
-channels) over a batch of 28x28 digits with each method of ``l6pipeline.vision.spreadsheet``
+channels) over a batch of 28x28 digits with each method of ``l6pipeline.vision.convolutions.spreadsheet``
 and prints milliseconds per batch and the ratio to ``F.conv2d`` (the reference, measured in the
 same run). The convolution matrix is dense here, so its memory grows with
 ``(C_out * H_out * W_out) x (C_in * H * W)``: it is printed too. Part 2 times one epoch of the
@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from l6pipeline.nn import TrainConfig
-from l6pipeline.vision.classifier import CNNConfig, train_classifier
-from l6pipeline.vision.data import load_mnist_digits, stratified_split
-from l6pipeline.vision.localization import make_canvas_set
-from l6pipeline.vision.spreadsheet import METHODS, conv_matrix
+from l6pipeline.vision.cnn.classifier import CNNConfig, train_classifier
+from l6pipeline.vision.convolutions.spreadsheet import METHODS, conv_matrix
+from l6pipeline.vision.images.data import load_mnist_digits, stratified_split
+from l6pipeline.vision.interpretation.localization import make_canvas_set
 
 
 def _ms(fn, min_seconds: float = 0.5) -> float:

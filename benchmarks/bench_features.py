@@ -65,7 +65,7 @@ def stage_read_csv(data: Path, out: Path) -> dict:
 
 
 def stage_pipeline(data: Path, out: Path) -> dict:
-    from l6pipeline.rossmann.features import build_feature_tables
+    from l6pipeline.pipelines.rossmann_data import build_feature_tables
     from l6pipeline.rossmann.validation import validate_tables
 
     t0, cpu = time.perf_counter(), time.process_time()
@@ -98,7 +98,7 @@ def stage_pipeline(data: Path, out: Path) -> dict:
 def stage_features(data: Path, out: Path) -> dict:
     import pandas as pd
 
-    from l6pipeline.rossmann.features import build_feature_tables
+    from l6pipeline.pipelines.rossmann_data import build_feature_tables
 
     t0, cpu = time.perf_counter(), time.process_time()
     validated = {t: pd.read_parquet(out / f"validated_{t}.parquet") for t in TABLES}

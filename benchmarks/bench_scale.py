@@ -77,7 +77,7 @@ def row_files(folder: Path, name: str, chunks: int) -> list[str]:
 
 
 def measure_pandas(folder: Path, chunks: int, out: Path) -> dict:
-    from l6pipeline.rossmann.features import build_feature_tables
+    from l6pipeline.pipelines.rossmann_data import build_feature_tables
 
     tables = small_tables(folder, chunks)
     for name in ("train", "test"):
@@ -95,7 +95,7 @@ def measure_dask(folder: Path, chunks: int, out: Path, worker_memory: str, parti
     import pyarrow.parquet as pq
     from distributed import Client, LocalCluster
 
-    from l6pipeline.rossmann.features import build_feature_tables
+    from l6pipeline.pipelines.rossmann_data import build_feature_tables
 
     cluster = LocalCluster(
         n_workers=2,

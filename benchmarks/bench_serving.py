@@ -40,18 +40,25 @@ import pandas as pd
 import torch
 import yaml
 
-from l6pipeline.pipelines.rossmann_predict.mlflow_model import log_pipeline_model
-from l6pipeline.rossmann.features.build import build_feature_tables, prepare_shared_tables
+from l6pipeline.pipelines.rossmann_data.pipeline import build_feature_tables, run_feature_pipeline
 from l6pipeline.rossmann.raw_io import read_raw_csv
 from l6pipeline.rossmann.synthetic import generate_rossmann
 from l6pipeline.rossmann.validation import validate_tables
 from l6pipeline.serving import inference
+from l6pipeline.serving.mlflow_model import log_pipeline_model
+from l6pipeline.serving.pipeline import request_features
 from l6pipeline.tabular.processors import TabularProcessor
 from l6pipeline.tabular.train import ModelConfig, build_model, predict_sales
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "rossmann"
 TABLES = ("train", "test", "store", "store_states", "state_names", "googletrend", "weather")
+SHARED_TABLES = (
+    "rossmann_store",
+    "rossmann_weather",
+    "rossmann_trend_state",
+    "rossmann_trend_national",
+)
 KAGGLE_SCALE = {"n_stores": 1115, "seed": 42}
 
 
@@ -164,7 +171,7 @@ def main() -> None:
     carried = {
         "rossmann_model": network,
         "rossmann_processors": processor.to_dict(),
-        **prepare_shared_tables(tables),
+        **run_feature_pipeline(tables, SHARED_TABLES),
         "rossmann_event_history": inference.event_history(tables["train"], tables["test"]),
     }
     batch = inference.serving_frame(tables["test"])
@@ -191,10 +198,7 @@ def main() -> None:
         print(f"load_model: {time.perf_counter() - start:.1f} s")
 
         tables_for_domain = {
-            "store": carried["rossmann_store"],
-            "state_trend": carried["rossmann_trend_state"],
-            "national_trend": carried["rossmann_trend_national"],
-            "weather": carried["rossmann_weather"],
+            name: carried[name] for name in (*SHARED_TABLES, "rossmann_event_history")
         }
         coverage = inference.date_coverage(
             carried["rossmann_weather"],
@@ -204,19 +208,16 @@ def main() -> None:
 
         def domain(rows: pd.DataFrame) -> pd.DataFrame:
             checked = inference.validate_request(rows, carried["rossmann_store"], coverage)
-            features = inference.request_features(
+            features = request_features(
                 checked,
                 tables_for_domain,
-                carried["rossmann_event_history"],
                 data_params["trend_alignment"],
                 data_params["event_window_rows"],
             )
             return inference.predict_request(features, checked, processor.to_dict(), network)
 
         checked = inference.validate_request(batch, carried["rossmann_store"], coverage)
-        features = inference.request_features(
-            checked, tables_for_domain, carried["rossmann_event_history"]
-        )
+        features = request_features(checked, tables_for_domain)
         figures = {
             "served": _best(lambda: served.predict(batch), args.repeat),
             "domain": _best(lambda: domain(batch), args.repeat),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +47,7 @@ def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def copy_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_template_db: Path) -> Path:
-    """The body of ``kedro_project``, for fixtures of a wider scope (one training per module)."""
+    """The body of ``kedro_project``, for fixtures of a wider scope (one training per session)."""
     shutil.copytree(
         PROJECT_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local")
     )
@@ -56,9 +58,15 @@ def copy_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_templat
     # bootstrap_project insists on a source dir; the package itself is installed (editable).
     (tmp_path / "src").mkdir()
     shutil.copy(mlflow_template_db, tmp_path / "mlflow.db")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
+
+
+def enter_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make the throwaway project at ``root`` the working directory and its `mlflow.db` the
+    MLflow store, until ``monkeypatch`` is undone."""
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    return root
 
 
 @pytest.fixture
@@ -71,6 +79,44 @@ def kedro_project(
     data, `mlflow.db` and artifacts under ``tmp_path``, never into the checkout.
     """
     return copy_project(tmp_path, monkeypatch, mlflow_template_db)
+
+
+@dataclass(frozen=True)
+class RossmannProject:
+    """A throwaway project after the whole Rossmann chain (see ``rossmann_project``)."""
+
+    root: Path
+    new_store: int  # held out of the raw train and test tables: a store the model never saw
+    new_store_rows: pd.DataFrame  # its validated test rows
+
+
+@pytest.fixture(scope="session")
+def rossmann_project(
+    tmp_path_factory: pytest.TempPathFactory, mlflow_template_db: Path
+) -> RossmannProject:
+    """synthetic -> ``rossmann_data`` -> ``rossmann_model``, built once per test session.
+
+    Small synthetic tables (12 stores, one of them held out of ``train.csv`` and ``test.csv``),
+    then the pipelines ``rossmann_data`` and ``rossmann_model`` run by name with small training
+    settings (``SMALL_MODEL``). Readers enter it with :func:`enter_project`; they may add runs
+    and outputs beside the chain's, never change them.
+    """
+    from l6pipeline.rossmann.raw_io import read_raw_csv, write_raw_csv
+    from l6pipeline.rossmann.validation import validate_table
+    from tests.pipelines.rossmann_model.test_pipeline import SMALL_DATA, SMALL_MODEL
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        root = copy_project(tmp_path_factory.mktemp("rossmann"), monkeypatch, mlflow_template_db)
+        run_kedro(root, ["rossmann_synthetic"], params=SMALL_DATA)
+        raw = root / "data/01_raw/synthetic"
+        train = validate_table("train", read_raw_csv(raw / "train.csv"))
+        test = validate_table("test", read_raw_csv(raw / "test.csv"))
+        new_store = int(test["Store"].iloc[-1])
+        write_raw_csv(train[train["Store"] != new_store], raw / "train.csv", "train")
+        write_raw_csv(test[test["Store"] != new_store], raw / "test.csv", "test")
+        run_kedro(root, ["rossmann_data", "rossmann_model"], params=SMALL_MODEL)
+    rows = test[test["Store"] == new_store].reset_index(drop=True)
+    return RossmannProject(root, new_store, rows)
 
 
 def run_kedro(

@@ -67,6 +67,31 @@ def test_parameter_hook_checks_the_blocks_the_pipeline_reads():
         ParameterHooks().before_pipeline_run({}, reads_cnn, catalog)
 
 
+def test_parameter_hook_checks_data_executor_and_store_partitions():
+    """Blocks that nodes used to read as plain dicts are checked before the first node too."""
+    parameters = {
+        "cnn": {"data": {"source": "pets"}, "localization": {"canvass": 32}},
+        "augmentation": {"executor": {"engine": "dask"}},
+        "rossmann_data_store_partitions": -1,
+    }
+    reads = Pipeline(
+        [
+            Node(_identity, ["x", "params:cnn.data"], "a", name="data"),
+            Node(_identity, ["x", "params:cnn.localization"], "b", name="localization"),
+            Node(_identity, ["x", "params:augmentation.executor"], "c", name="executor"),
+            Node(_identity, ["x", "params:rossmann_data_store_partitions"], "d", name="parts"),
+        ]
+    )
+    with pytest.raises(RejectedParameters) as caught:
+        ParameterHooks().before_pipeline_run({}, reads, _parameters_catalog(parameters))
+    message = str(caught.value)
+    assert "augmentation.executor.engine = 'dask': must be one of 'local', 'ray'" in message
+    assert "cnn.data.source = 'pets': must be one of 'mnist', 'image_folder'" in message
+    assert "cnn.localization.canvass: unknown localization parameters (a typo?)" in message
+    assert "rossmann_data_store_partitions = -1: must be an integer >= 0 (0: " in message
+    assert len(caught.value.problems) == 4
+
+
 def test_parameter_hook_passes_a_pipeline_without_parameters():
     catalog = _parameters_catalog({"rossmann_model_train": {"epochs": -1}})
     pipeline = Pipeline([Node(_identity, "x", "y", name="n")])

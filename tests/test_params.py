@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kedro.config import OmegaConfigLoader
 
-import l6pipeline.parameter_checks  # noqa: F401  (registers the project's checks)
 from l6pipeline.errors import UserInputError
 from l6pipeline.nn.training import TrainConfig
 from l6pipeline.params import (
@@ -22,8 +21,8 @@ from l6pipeline.params import (
     check_number,
     check_parameters,
     known_params,
-    registered_params,
 )
+from l6pipeline.pipeline_registry import parameter_checks
 from l6pipeline.tabular.train import ModelConfig
 from tests.conftest import PROJECT_ROOT
 
@@ -287,8 +286,8 @@ def test_a_plain_value_error_of_a_config_names_the_block():
     assert "cnn.data: label_from must be 'folder' or 'regex', got 'x'" in str(caught.value)
 
 
-def test_the_project_registers_its_typed_configs():
-    """Every registered key exists in conf/base, and the shipped parameters pass."""
+def test_the_pipelines_name_a_typed_config_for_their_blocks():
+    """Every checked key exists in conf/base, and the shipped parameters pass."""
     for env in ("base", "kaggle"):
         loader = OmegaConfigLoader(
             str(PROJECT_ROOT / "conf"),
@@ -297,11 +296,18 @@ def test_the_project_registers_its_typed_configs():
             merge_strategy={"parameters": "soft"},
         )
         parameters = loader["parameters"]
-        registered = registered_params()
-        assert {"rossmann_model_train", "cnn.classifier.train"} <= set(registered)
-        for key in registered:
+        checks = parameter_checks()
+        assert {
+            "rossmann_model_train",
+            "cnn.classifier.train",
+            "cnn.data",
+            "cnn.localization",
+            "augmentation.executor",
+            "rossmann_data_store_partitions",
+        } <= set(checks)
+        for key in checks:
             node = parameters
             for part in key.split("."):
-                assert part in node, f"{key} is registered but not in conf ({env})"
+                assert part in node, f"{key} is checked but not in conf ({env})"
                 node = node[part]
-        check_parameters(parameters, ["parameters"])
+        check_parameters(parameters, ["parameters"], checks)

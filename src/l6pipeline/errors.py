@@ -1,7 +1,11 @@
 """The one base class for the user's mistakes, as opposed to bugs in the code.
 
-Bad raw data (:class:`~l6pipeline.rossmann.errors.RawDataError`) and bad parameters
-(:class:`~l6pipeline.params.ParameterError`) derive from :class:`UserInputError`. Its message is
+Every user mistake derives from :class:`UserInputError`: bad raw data
+(:class:`~l6pipeline.rossmann.errors.RawDataError`), bad parameters
+(:class:`~l6pipeline.params.ParameterError`, ``RejectedParameters``), request rows the served
+model refuses (:class:`~l6pipeline.serving.inference.ServingInputError`), a model that
+``rossmann_predict`` cannot find (``NoModelError``), a Ray or Dask cluster that cannot be
+reached (``RayAddressError``, ``DaskAddressError`` in :mod:`l6pipeline.scaleout`). Its message is
 one paragraph that names what is wrong (file, column, line and value, or parameter, value and
 allowed range) and what to do, so ``kedro run`` prints the message alone, without a traceback
 (:mod:`l6pipeline.cli`). Any other exception is a bug and keeps its traceback.

@@ -7,7 +7,6 @@ gzip-compressed ``train.csv``.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -17,6 +16,7 @@ from kedro.pipeline import Pipeline
 
 from l6pipeline.datasets.raw_csv import RawCSVDataset, RawFileError
 from l6pipeline.params import check_parameters
+from l6pipeline.pipeline_registry import parameter_checks
 from l6pipeline.rossmann.errors import RawDataError
 from l6pipeline.rossmann.raw_io import check_raw_file
 
@@ -24,24 +24,22 @@ PARAMS_PREFIX = "params:"
 
 
 class ParameterHooks:
-    """Check every parameter block the run's pipeline reads with its registered typed config
-    (:mod:`l6pipeline.parameter_checks`): ranges and unknown keys, by full dotted name."""
+    """Check every parameter block the run's pipeline reads with the typed config its pipeline
+    package names (``pipelines/<name>/parameters.py``, gathered by
+    :func:`~l6pipeline.pipeline_registry.parameter_checks`): ranges and unknown keys, by full
+    dotted name."""
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        # Registers the project's checks; imported when a run starts, not with the settings:
-        # the configs import torch, which every `kedro` command would otherwise pay for.
-        importlib.import_module("l6pipeline.parameter_checks")
-
         used = [
             name.removeprefix(PARAMS_PREFIX)
             for name in pipeline.inputs()
             if name.startswith(PARAMS_PREFIX) or name == "parameters"
         ]
         if used:
-            check_parameters(catalog.load("parameters"), used)
+            check_parameters(catalog.load("parameters"), used, parameter_checks())
 
 
 class RawDataHooks:

@@ -1,12 +1,14 @@
 """Turning Kedro parameter dicts into typed settings, and checking them before a run starts.
 
-No Kedro import here. The typed configs (``TrainConfig``, ``ModelConfig``, ...) build themselves
-with :func:`known_params` (unknown keys are typos) and check their values with
-:func:`check_int` / :func:`check_number` / :func:`check_choice` in ``__post_init__``. Each
-pipeline registers the config that reads a parameter block with :func:`register_params`;
-:func:`check_parameters` (called by a hook when a run starts, before the first node) runs the
-validator of every block the run's pipeline reads, so ``batch_size: -1`` or ``epochz: 3`` is
-reported at once, with its full dotted name, instead of minutes later inside torch.
+No Kedro import here. One pattern for every parameter block: a typed config (``TrainConfig``,
+``ModelConfig``, ``ImageData``, ...) builds itself with ``from_params`` through
+:func:`known_params` (an unknown key is a typo, never dropped) and checks its values with
+:func:`check_int` / :func:`check_number` / :func:`check_choice` (each a :class:`ParameterError`).
+Each pipeline package says which config checks which of its blocks, in its ``parameters.py``
+(``PARAMETERS``: dotted key -> validator); :func:`check_parameters` (called by a hook when a run
+starts, before the first node) runs the validator of every block the run's pipeline reads, so
+``batch_size: -1`` or ``epochz: 3`` is reported at once, with its full dotted name, instead of
+minutes later inside torch.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from l6pipeline.errors import UserInputError
 Validator = Callable[[Any], object]
 
 _UNSET = object()
-_VALIDATORS: dict[str, Validator] = {}
 
 
 class ParameterError(UserInputError):
@@ -67,6 +68,15 @@ def known_params(params: Mapping[str, Any] | None, known: Iterable[str], what: s
             unknown, f"unknown {what} parameters (a typo?); the known keys are {', '.join(known)}"
         )
     return params
+
+
+def nested(block: str, build: Callable[[Any], Any], params: Any) -> Any:
+    """``build(params)`` for a sub-block of a config, its :class:`ParameterError` named below
+    ``block`` (``train.epochs`` rather than ``epochs``)."""
+    try:
+        return build(params)
+    except ParameterError as error:
+        raise error.within(block) from None
 
 
 # -- value checks (for the configs' __post_init__) -----------------------------------------------
@@ -151,21 +161,7 @@ def check_each(check: Callable[..., None], key: str, values: Any, **bounds: Any)
         check(f"{key}[{i}]", value, **bounds)
 
 
-# -- the registry ------------------------------------------------------------------------------
-
-
-def register_params(key: str, validator: Validator) -> None:
-    """Check the parameter at dotted ``key`` (a top-level block such as
-    ``rossmann_model_train`` or a sub-key such as ``cnn.classifier.train``) with ``validator``
-    before every run whose pipeline reads it. ``validator`` takes the value and raises
-    :class:`ParameterError` (or ``ValueError``) when it is wrong: typically a config's
-    ``from_params``."""
-    _VALIDATORS[key] = validator
-
-
-def registered_params() -> dict[str, Validator]:
-    """The registered validators by dotted key (a copy)."""
-    return dict(_VALIDATORS)
+# -- the run-start check ------------------------------------------------------------------
 
 
 def _related(key: str, used: str) -> bool:
@@ -184,15 +180,12 @@ def _lookup(parameters: Mapping[str, Any], key: str) -> Any:
 
 
 def check_parameters(
-    parameters: Mapping[str, Any],
-    used: Iterable[str],
-    validators: Mapping[str, Validator] | None = None,
+    parameters: Mapping[str, Any], used: Iterable[str], validators: Mapping[str, Validator]
 ) -> None:
-    """Run the validator of every registered key related to the parameters a run reads
-    (``used``: dotted names, as in Kedro's ``params:<name>`` inputs); raise one
-    :class:`RejectedParameters` listing every problem."""
+    """Run the validator of every key of ``validators`` (dotted, e.g. ``cnn.classifier.train``)
+    related to the parameters a run reads (``used``: dotted names, as in Kedro's
+    ``params:<name>`` inputs); raise one :class:`RejectedParameters` listing every problem."""
     used = list(used)
-    validators = registered_params() if validators is None else validators
     problems: list[ParameterError] = []
     for key, validator in sorted(validators.items()):
         value = _lookup(parameters, key)

@@ -1,9 +1,16 @@
-"""Project pipelines."""
+"""Project pipelines, and which typed config checks which of their parameter blocks."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
+
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
+
+from l6pipeline import pipelines as pipelines_package
+from l6pipeline.params import Validator
 
 # The generator writes raw tables, so it never runs implicitly: `make run` runs it first, and the
 # default run reads whatever raw tables the environment points at (synthetic, or real with
@@ -21,3 +28,18 @@ def register_pipelines() -> dict[str, Pipeline]:
         (pipe for name, pipe in pipelines.items() if name not in ON_DEMAND), Pipeline([])
     )
     return pipelines
+
+
+def parameter_checks() -> dict[str, Validator]:
+    """Every pipeline package's ``parameters.PARAMETERS`` (dotted parameter key -> the typed
+    config that checks it), merged: what :class:`~l6pipeline.hooks.ParameterHooks` checks.
+
+    Read when a run starts, not with the settings: the configs import torch, which every
+    ``kedro`` command would otherwise pay for.
+    """
+    checks: dict[str, Validator] = {}
+    for package in pkgutil.iter_modules(pipelines_package.__path__):
+        name = f"{pipelines_package.__name__}.{package.name}.parameters"
+        if package.ispkg and importlib.util.find_spec(name) is not None:
+            checks.update(importlib.import_module(name).PARAMETERS)
+    return checks

@@ -67,7 +67,7 @@ def child_run(
 class HistoryLogger:
     """Logs one trained model's epochs (with their step) and final numbers to the active run.
 
-    A :class:`l6pipeline.vision.study.Tracker`: ``epoch`` takes an
+    A :class:`l6pipeline.vision.augmentation.study.Tracker`: ``epoch`` takes an
     :class:`~l6pipeline.nn.EpochResult`, ``finish`` a result with ``final`` (the last epoch)
     and ``final_metrics()``. Numbers already logged per epoch (``train_loss``, ``valid_loss``,
     ...) are not logged again, so their history keeps one point per epoch.
@@ -84,7 +84,7 @@ class HistoryLogger:
 def child_runs(
     group: str, shared_params: Mapping[str, Any], tags: Mapping[str, str] | None = None
 ) -> Callable[[Any, str], AbstractContextManager[HistoryLogger | None]]:
-    """A ``track(config, label)`` factory for :func:`l6pipeline.vision.study.run_grid`.
+    """A ``track(config, label)`` factory for :func:`l6pipeline.vision.augmentation.study.run_grid`.
 
     Each configuration gets a child run named ``"<group>: <label>"``, tagged
     ``l6pipeline.group=<group>`` (plus ``tags``), holding the shared parameters, the

@@ -1,4 +1,4 @@
-"""A throwaway project holding every catalog entry the notebooks read, from small runs."""
+"""The throwaway project the notebooks read: the session's Rossmann chain plus small image runs."""
 
 from __future__ import annotations
 
@@ -9,23 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, run_kedro
+from tests.conftest import PROJECT_ROOT, RossmannProject, enter_project, run_kedro
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
-# The default pipelines with seconds-sized settings: fewer stores, images and epochs, and
-# narrow networks. The notebooks read what these runs leave in the catalog and in MLflow.
+# The image pipelines with seconds-sized settings: fewer images and epochs, and narrow
+# networks. The notebooks read what these runs leave in the catalog and in MLflow, beside the
+# Rossmann chain of the session's ``rossmann_project``.
 SMALL_RUNS: list[tuple[list[str], dict]] = [
-    (["rossmann_synthetic"], {"rossmann_synthetic": {"n_stores": 20}}),
-    (
-        ["rossmann_data", "rossmann_model"],
-        {
-            "rossmann_model_network": {"layers": [64, 32]},
-            "rossmann_model_lr_finder": {"num_it": 30},
-            "rossmann_model_train": {"epochs": 2, "num_threads": 1, "progress": False},
-            "rossmann_model_baseline": {"num_boost_round": 20, "lgb_params": {"num_threads": 1}},
-        },
-    ),
     (
         ["cnn"],
         {
@@ -61,30 +52,19 @@ SMALL_RUNS: list[tuple[list[str], dict]] = [
 
 
 @pytest.fixture(scope="module")
-def notebook_project(
-    tmp_path_factory: pytest.TempPathFactory, mlflow_template_db: Path
-) -> Iterator[Path]:
-    """A copy of the project (conf, pyproject, notebooks) after the small runs above.
+def notebook_project(rossmann_project: RossmannProject) -> Iterator[Path]:
+    """The session's Rossmann project (``rossmann_project``: synthetic -> rossmann_data ->
+    rossmann_model), with the notebooks and the small image runs above added.
 
-    Like ``kedro_project``, but shared by every notebook of the module: the runs take a
-    minute, the notebooks only read their outputs.
+    Shared by every notebook of the module: the runs take a minute, the notebooks only read
+    their outputs.
     """
-    root = tmp_path_factory.mktemp("notebook-project")
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    (root / "data").mkdir()
-    (root / "src").mkdir()  # bootstrap_project insists on it; the package is installed
-    shutil.copytree(NOTEBOOKS, root / "notebooks")
-    shutil.copy(mlflow_template_db, root / "mlflow.db")
-    patch = pytest.MonkeyPatch()
-    patch.chdir(root)
-    # The kernels inherit it: notebooks and runs share the throwaway store.
-    patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
-    start = time.perf_counter()
-    for pipelines, params in SMALL_RUNS:
-        run_kedro(root, pipelines, params=params)
-    print(f"\nsmall runs for the notebooks: {time.perf_counter() - start:.0f} s")  # noqa: T201
-    yield root
-    patch.undo()
+    root = rossmann_project.root
+    shutil.copytree(NOTEBOOKS, root / "notebooks", dirs_exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        enter_project(root, patch)  # the kernels inherit the store: notebooks and runs share it
+        start = time.perf_counter()
+        for pipelines, params in SMALL_RUNS:
+            run_kedro(root, pipelines, params=params)
+        print(f"\nsmall image runs for the notebooks: {time.perf_counter() - start:.0f} s")  # noqa: T201
+        yield root

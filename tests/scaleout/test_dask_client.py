@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ import dask
 import pytest
 from distributed import LocalCluster
 
+from l6pipeline.errors import UserInputError
+from l6pipeline.params import ParameterError
 from l6pipeline.scaleout import dask_client
-from l6pipeline.scaleout.dask_client import DaskClientHooks, DaskSettings
+from l6pipeline.scaleout.dask_client import DaskAddressError, DaskClientHooks, DaskSettings
 
 SMALL = {"enabled": True, "n_workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB"}
 
@@ -84,18 +87,47 @@ def test_a_scheduler_address_connects_to_that_cluster_and_leaves_it_running():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"n_workerz": 2}, r"n_workerz: unknown dask parameters \(a typo\?\); the known keys are"),
-        ({"n_workers": 0}, r"dask.n_workers=0: must be an integer >= 1"),
-        ({"threads_per_worker": 1.5}, r"dask.threads_per_worker=1.5: must be an integer >= 1"),
-        ({"enabled": "yes"}, r"dask.enabled='yes': must be true or false"),
-        ({"memory_limit": ""}, r"dask.memory_limit='': must be bytes or a size"),
-        ({"scheduler_address": 8786}, r"dask.scheduler_address=8786: must be an address"),
+        (
+            {"n_workerz": 2},
+            r"^dask.n_workerz: unknown dask parameters \(a typo\?\); the known keys are",
+        ),
+        ({"n_workers": 0}, r"^dask.n_workers = 0: must be an integer >= 1$"),
+        ({"threads_per_worker": 1.5}, r"^dask.threads_per_worker = 1.5: must be an integer >= 1$"),
+        ({"enabled": "yes"}, r"^dask.enabled = 'yes': must be true or false$"),
+        ({"memory_limit": ""}, r"^dask.memory_limit = '': must be bytes or a size"),
+        (
+            {"scheduler_address": 8786},
+            r"^dask.scheduler_address = 8786: must be an address string or null$",
+        ),
     ],
 )
 def test_bad_parameters_are_named_before_anything_starts(params, message, monkeypatch):
     monkeypatch.setattr(dask_client, "open_client", pytest.fail)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ParameterError, match=message):
         DaskClientHooks().after_context_created(context({"dask": {"enabled": True, **params}}))
+
+
+def test_an_unreachable_scheduler_is_a_user_error_naming_the_address(free_port):
+    address = f"tcp://127.0.0.1:{free_port}"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(DaskAddressError) as caught:
+            DaskClientHooks().after_context_created(
+                context({"dask": {"enabled": True, "scheduler_address": address}})
+            )
+    message = str(caught.value)
+    assert isinstance(caught.value, UserInputError) and "\n" not in message
+    assert message.startswith(
+        f"cannot reach the Dask scheduler at dask.scheduler_address = {address!r}: "
+    )
+    assert message.endswith("null starts a LocalCluster on this machine")
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_settings_defaults_are_a_small_local_cluster():

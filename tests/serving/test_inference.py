@@ -10,14 +10,21 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l6pipeline.rossmann.features.build import build_feature_tables, prepare_shared_tables
+from l6pipeline.pipelines.rossmann_data.pipeline import build_feature_tables, run_feature_pipeline
 from l6pipeline.rossmann.synthetic import generate_rossmann
 from l6pipeline.rossmann.validation import validate_tables
 from l6pipeline.serving import inference
+from l6pipeline.serving.pipeline import request_features
 from l6pipeline.tabular.processors import TabularProcessor
 from l6pipeline.tabular.train import ModelConfig, build_model
 from tests.rossmann.conftest import SMALL_PARAMS
 
+SHARED_TABLES = (
+    "rossmann_store",
+    "rossmann_weather",
+    "rossmann_trend_state",
+    "rossmann_trend_national",
+)
 CAT_VARS = ["Store", "DayOfWeek", "StateHoliday", "StoreType", "Promo_fw", "State"]
 CONT_VARS = ["CompetitionDistance", "Max_TemperatureC", "trend", "AfterStateHoliday", "Promo"]
 
@@ -30,15 +37,17 @@ def tables() -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def carried(tables) -> dict:
     """What the served model carries, from the validated tables."""
-    shared = prepare_shared_tables(tables)
+    shared = run_feature_pipeline(tables, SHARED_TABLES)
+    history = inference.event_history(tables["train"], tables["test"])
     return {
+        "catalog": {**shared, "rossmann_event_history": history},
         "tables": {
             "store": shared["rossmann_store"],
             "state_trend": shared["rossmann_trend_state"],
             "national_trend": shared["rossmann_trend_national"],
             "weather": shared["rossmann_weather"],
         },
-        "history": inference.event_history(tables["train"], tables["test"]),
+        "history": history,
         "coverage": inference.date_coverage(
             shared["rossmann_weather"],
             shared["rossmann_trend_state"],
@@ -54,7 +63,7 @@ def feature_tables(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def features_of(rows: pd.DataFrame, carried: dict) -> pd.DataFrame:
     checked = inference.validate_request(rows, carried["tables"]["store"], carried["coverage"])
-    return inference.request_features(checked, carried["tables"], carried["history"])
+    return request_features(checked, carried["catalog"])
 
 
 def test_the_whole_test_table_gets_the_training_runs_test_features(tables, carried, feature_tables):
@@ -166,7 +175,7 @@ def test_predictions_keep_request_order_and_closed_days_sell_zero(tables, carrie
     rows = inference.serving_frame(tables["test"].sample(25, random_state=3)).assign(Open=1.0)
     rows.loc[rows.index[:4], "Open"] = 0.0
     checked = inference.validate_request(rows, carried["tables"]["store"], carried["coverage"])
-    features = inference.request_features(checked, carried["tables"], carried["history"])
+    features = request_features(checked, carried["catalog"])
     got = inference.predict_request(features, checked, processors, model)
     assert got["Id"].tolist() == rows["Id"].tolist()
     assert (got["Sales"].iloc[:4] == 0).all() and (got["Sales"].iloc[4:] > 0).all()

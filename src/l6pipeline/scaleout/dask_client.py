@@ -18,7 +18,8 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from l6pipeline.params import known_params
+from l6pipeline.errors import UserInputError
+from l6pipeline.params import ParameterError, check_int, known_params
 
 PARAMS_KEY = "dask"
 
@@ -34,30 +35,31 @@ class DaskSettings:
     memory_limit: str | int = "2GiB"  # per worker, as LocalCluster takes it ("4GiB", bytes)
     dashboard_address: str | None = None  # e.g. "127.0.0.1:8787"; None: no dashboard
 
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> DaskSettings:
-        """Typed settings, or a ``ValueError`` naming the key, its value and what is allowed."""
-        values = known_params(params, [f.name for f in fields(cls)], PARAMS_KEY)
-        settings = cls(**values)
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        def bad(key: str, allowed: str) -> ValueError:
-            return ValueError(f"parameter {PARAMS_KEY}.{key}={getattr(self, key)!r}: {allowed}")
-
+    def __post_init__(self) -> None:
         if not isinstance(self.enabled, bool):
-            raise bad("enabled", "must be true or false")
-        for key in ("n_workers", "threads_per_worker"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(key, "must be an integer >= 1")
+            raise ParameterError("enabled", "must be true or false", self.enabled)
+        check_int("n_workers", self.n_workers, minimum=1)
+        check_int("threads_per_worker", self.threads_per_worker, minimum=1)
         for key in ("scheduler_address", "dashboard_address"):
-            if getattr(self, key) is not None and not isinstance(getattr(self, key), str):
-                raise bad(key, "must be an address string or null")
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise ParameterError(key, "must be an address string or null", value)
         limit = self.memory_limit
         if isinstance(limit, bool) or not isinstance(limit, str | int) or limit == "":
-            raise bad("memory_limit", 'must be bytes or a size such as "2GiB"')
+            raise ParameterError("memory_limit", 'must be bytes or a size such as "2GiB"', limit)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> DaskSettings:
+        """Typed settings, or a :class:`ParameterError` naming the key, its value and what is
+        allowed (as ``dask.<key>``)."""
+        try:
+            return cls(**known_params(params, [f.name for f in fields(cls)], PARAMS_KEY))
+        except ParameterError as error:
+            raise error.within(PARAMS_KEY) from None
+
+
+class DaskAddressError(UserInputError):
+    """The scheduler at the ``dask.scheduler_address`` parameter cannot be reached."""
 
 
 def open_client(settings: DaskSettings) -> Any:
@@ -71,7 +73,15 @@ def open_client(settings: DaskSettings) -> Any:
         ) from None
 
     if settings.scheduler_address:
-        return Client(settings.scheduler_address)
+        try:
+            return Client(settings.scheduler_address)
+        except (OSError, ValueError) as error:  # unreachable (a timeout), or not an address
+            raise DaskAddressError(
+                f"cannot reach the Dask scheduler at {PARAMS_KEY}.scheduler_address = "
+                f"{settings.scheduler_address!r}: {error}. Start the scheduler (`dask scheduler`) "
+                "or fix the address, e.g. tcp://<host>:8786; null starts a LocalCluster on "
+                "this machine"
+            ) from None
     cluster = LocalCluster(
         n_workers=settings.n_workers,
         threads_per_worker=settings.threads_per_worker,

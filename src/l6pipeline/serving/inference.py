@@ -1,11 +1,12 @@
-"""Raw test-format rows -> ``Id, Sales``: the trained pipeline applied to new rows (no Kedro).
+"""The served model's own steps on raw test-format rows (no Kedro): check, events, predict.
 
 Every step is the training code itself, applied to what the model carries: the test table's
-pandera validation (:func:`~l6pipeline.rossmann.validation.validate_table`), the feature chain
-of :mod:`l6pipeline.rossmann.features.build` with the joined store / trend / weather tables,
-the event features recomputed over the carried event history plus the new rows, the fitted
-processors (``TabularProcessor.from_dict(...).transform``, whose ``#na#`` code takes unseen
-categories), ``predict_sales`` and the submission rule (``Open == 0`` sells 0).
+pandera validation (:func:`~l6pipeline.rossmann.validation.validate_table`), the event features
+recomputed over the carried event history plus the new rows, the fitted processors
+(``TabularProcessor.from_dict(...).transform``, whose ``#na#`` code takes unseen categories),
+``predict_sales`` and the submission rule (``Open == 0`` sells 0). Between events and
+prediction, the inference pipeline (:mod:`l6pipeline.serving.pipeline`) runs
+``rossmann_data``'s own test-branch nodes.
 
 A request row that cannot be predicted raises :class:`ServingInputError` naming the row, the
 column and the value: an unknown store, a date outside the carried tables, a bad code.
@@ -13,19 +14,16 @@ column and the value: an unknown store, a date outside the carried tables, a bad
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
+from l6pipeline.errors import UserInputError
 from l6pipeline.rossmann.errors import RawDataError
-from l6pipeline.rossmann.features import build
-from l6pipeline.rossmann.features.events import (
-    EVENT_COLUMNS,
-    EVENT_KEY,
-    WINDOW_ROWS,
-    compute_event_features,
-)
+from l6pipeline.rossmann.features.events import EVENT_COLUMNS, EVENT_KEY, compute_event_features
+from l6pipeline.rossmann.features.joins import JoinError
 from l6pipeline.rossmann.schemas import COLUMNS
 from l6pipeline.rossmann.validation import validate_table
 from l6pipeline.tabular.processors import TabularProcessor
@@ -38,8 +36,18 @@ HISTORY_COLUMNS = [*EVENT_KEY, *EVENT_COLUMNS]
 _EXAMPLES = 5
 
 
-class ServingInputError(ValueError):
+class ServingInputError(UserInputError):
     """A request the model must not answer with a number: names row, column and value."""
+
+
+@contextmanager
+def tables_cover_request() -> Iterator[None]:
+    """A join of request rows that finds no match in the carried tables is the request's
+    fault: a :class:`ServingInputError` naming the join, the key and the rows."""
+    try:
+        yield
+    except JoinError as error:
+        raise ServingInputError(f"the model's tables do not cover some rows: {error}") from None
 
 
 def event_history(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
@@ -118,6 +126,17 @@ def validate_request(
     return parsed
 
 
+def check_request(
+    request: pd.DataFrame,
+    store: pd.DataFrame,
+    weather: pd.DataFrame,
+    state_trend: pd.DataFrame,
+    national_trend: pd.DataFrame,
+) -> pd.DataFrame:
+    """:func:`validate_request` against the stores and the days the carried tables cover."""
+    return validate_request(request, store, date_coverage(weather, state_trend, national_trend))
+
+
 def request_events(rows: pd.DataFrame, history: pd.DataFrame, window: int) -> pd.DataFrame:
     """Event features of the request's stores over history + request.
 
@@ -129,30 +148,6 @@ def request_events(rows: pd.DataFrame, history: pd.DataFrame, window: int) -> pd
     key = pd.MultiIndex.from_frame(own[list(EVENT_KEY)])
     replaced = key.isin(pd.MultiIndex.from_frame(rows[list(EVENT_KEY)]))
     return compute_event_features(own.loc[~replaced], rows, window)
-
-
-def request_features(
-    rows: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame],
-    history: pd.DataFrame,
-    alignment: str = "google_week",
-    window: int = WINDOW_ROWS,
-) -> pd.DataFrame:
-    """The feature table of validated request rows: training's row-wise chain, same order.
-
-    ``tables`` holds the joined shared tables of ``rossmann_data`` (``store``, ``state_trend``,
-    ``national_trend``, ``weather``); ``alignment`` and ``window`` are its parameters.
-    """
-    shared = {
-        "rossmann_store": tables["store"],
-        "rossmann_weather": tables["weather"],
-        "rossmann_trend_state": tables["state_trend"],
-        "rossmann_trend_national": tables["national_trend"],
-    }
-    try:
-        return build.build_rows(rows, shared, request_events(rows, history, window), alignment)
-    except build.JoinError as error:
-        raise ServingInputError(f"the model's tables do not cover some rows: {error}") from None
 
 
 def predict_request(

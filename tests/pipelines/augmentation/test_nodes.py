@@ -15,9 +15,10 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from l6pipeline.params import ParameterError
 from l6pipeline.pipelines.augmentation import create_pipeline, nodes
-from l6pipeline.vision.augment import TRANSFORMS, WARP_PADDING_MODES
-from l6pipeline.vision.study import grid_configs
+from l6pipeline.vision.augmentation.augment import TRANSFORMS, WARP_PADDING_MODES
+from l6pipeline.vision.augmentation.study import grid_configs
 from tests.conftest import PROJECT_ROOT
 
 TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.01, "seed": 0, "device": "cpu", "progress": False}
@@ -35,7 +36,6 @@ def params() -> dict:
     p["experiment"]["train"] = TRAIN
     p["study"].update(grid="custom", custom_grid={"wd": [0.0, 0.1], "augment": [False, True]})
     p["study"]["train"] = TRAIN
-    p["executor"] = LOCAL  # the file's values are ${globals:...}, resolved by Kedro only
     return p
 
 
@@ -114,7 +114,9 @@ def test_the_study_slice_runs_on_an_in_memory_catalog(params):
 
 
 def test_the_executor_parameter_is_checked_before_training(params, digits):
-    with pytest.raises(ValueError, match="executor.engine must be one of"):
+    with pytest.raises(
+        ParameterError, match="^executor.engine = 'spark': must be one of 'local', 'ray'$"
+    ):
         nodes.run_regularization_study(
             *digits,
             params["transforms"],

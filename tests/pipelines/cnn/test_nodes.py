@@ -13,8 +13,9 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from l6pipeline.params import ParameterError
 from l6pipeline.pipelines.cnn import create_pipeline, nodes
-from l6pipeline.vision.classifier import TrainedModel
+from l6pipeline.vision.cnn.classifier import TrainedModel
 from tests.conftest import PROJECT_ROOT
 
 TRAIN = {"epochs": 1, "batch_size": 32, "progress": False, "device": "cpu", "num_threads": 1}
@@ -52,16 +53,32 @@ def test_load_and_split_keep_the_class_balance(params, splits):
     assert torch.bincount(train.labels).tolist() == [24] * 10
     assert torch.bincount(test.labels).tolist() == [3] * 10
     with pytest.raises(
-        ValueError, match="cnn.data.source must be 'mnist' or 'image_folder', got 'pets'"
+        ParameterError, match="^cnn.data.source = 'pets': must be one of 'mnist', 'image_folder'$"
     ):
         nodes.load_images({**params["data"], "source": "pets"})
-    with pytest.raises(ValueError, match="cnn.data.path is not set"):
+    with pytest.raises(
+        ParameterError,
+        match="^cnn.data.path = None: must be set \\(a folder of images\\) when source is image_folder$",
+    ):
         nodes.load_images({**params["data"], "source": "image_folder"})
     with pytest.raises(
-        ValueError,
+        ParameterError,
         match=r"max_image: unknown cnn.data parameters \(a typo\?\); the known keys are max_images",
     ):
         nodes.load_images({**params["data"], "max_image": 10})
+
+
+def test_localization_keys_are_never_dropped(params, splits):
+    """A typo among the canvas / pointing-game keys is named, not silently left at its default."""
+    train, valid, test = splits
+    with pytest.raises(
+        ParameterError, match=r"^canvass: unknown localization parameters \(a typo\?\)"
+    ):
+        nodes.localization_sets(train, valid, test, {**params["localization"], "canvass": 32})
+    with pytest.raises(
+        ParameterError, match=r"^target = 'box': must be one of 'label', 'predicted'$"
+    ):
+        nodes.localization_sets(train, valid, test, {**params["localization"], "target": "box"})
 
 
 def test_spreadsheet_node_checks_the_four_methods(params, splits):
@@ -127,3 +144,13 @@ def test_heatmap_node_shows_correct_and_top_loss_predictions(params, splits):
     rebuilt = TrainedModel.from_checkpoint(checkpoint)
     assert rebuilt.classes == train.classes
     assert torch.equal(rebuilt.model.head.weight, trained.model.head.weight)
+
+
+def test_a_split_that_leaves_a_part_empty_names_the_parameter(params, splits):
+    train, _, _ = splits
+    with pytest.raises(
+        ParameterError,
+        match=r"^cnn.data.split_fractions = \[0.98, 0.01, 0.01\]: leaves an empty part of 240 "
+        r"images \(\d+/0/0 train/valid/test\): give each part a larger fraction, or more images$",
+    ):
+        nodes.split_images(train, {**params["data"], "split_fractions": [0.98, 0.01, 0.01]})

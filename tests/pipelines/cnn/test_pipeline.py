@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 
 from l6pipeline.pipelines.cnn import create_pipeline
-from l6pipeline.vision.classifier import TrainedModel
+from l6pipeline.vision.cnn.classifier import TrainedModel
 from tests.conftest import PROJECT_ROOT, run_kedro
 
 FIGURES = {

@@ -24,17 +24,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from l6pipeline.pipelines.rossmann_predict import create_inference_pipeline, create_pipeline
+from l6pipeline.pipelines.rossmann_data import build_feature_tables
+from l6pipeline.pipelines.rossmann_predict import create_pipeline
 from l6pipeline.pipelines.rossmann_predict.nodes import latest_model_uri
-from l6pipeline.rossmann.features.build import build_feature_tables
-from l6pipeline.rossmann.raw_io import read_raw_csv, write_raw_csv
+from l6pipeline.rossmann.raw_io import write_raw_csv
 from l6pipeline.rossmann.schemas import TABLES
-from l6pipeline.rossmann.validation import validate_table
-from l6pipeline.serving.inference import INPUT_COLUMNS, serving_frame
+from l6pipeline.serving.inference import INPUT_COLUMNS, ServingInputError, serving_frame
+from l6pipeline.serving.pipeline import create_inference_pipeline
 from l6pipeline.tabular.processors import NA, TabularProcessor
 from l6pipeline.tabular.train import predict_sales
-from tests.conftest import copy_project, run_kedro
-from tests.pipelines.rossmann_model.test_pipeline import SMALL_MODEL
+from tests.conftest import RossmannProject, enter_project, run_kedro
 
 pytestmark = pytest.mark.slow
 
@@ -49,23 +48,14 @@ def _latest(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, mlflow_template_db) -> Iterator[dict]:
-    """A throwaway project after synthetic data (one store held out), rossmann_data and model."""
+def trained(rossmann_project: RossmannProject) -> Iterator[dict]:
+    """The session's Rossmann project (one store held out), entered for this module."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        project = copy_project(tmp_path_factory.mktemp("served"), monkeypatch, mlflow_template_db)
-        run_kedro(project, ["rossmann_synthetic"], params={"rossmann_synthetic": {"n_stores": 12}})
-        raw = project / "data/01_raw/synthetic"
-        train = validate_table("train", read_raw_csv(raw / "train.csv"))
-        test = validate_table("test", read_raw_csv(raw / "test.csv"))
-        new_store = int(test["Store"].iloc[-1])
-        write_raw_csv(train[train["Store"] != new_store], raw / "train.csv", "train")
-        write_raw_csv(test[test["Store"] != new_store], raw / "test.csv", "test")
-        run_kedro(project, ["rossmann_data"])
-        run_kedro(project, ["rossmann_model"], params=SMALL_MODEL)
+        project = enter_project(rossmann_project.root, monkeypatch)
         yield {
             "project": project,
-            "new_store": new_store,
-            "new_store_rows": test[test["Store"] == new_store].reset_index(drop=True),
+            "new_store": rossmann_project.new_store,
+            "new_store_rows": rossmann_project.new_store_rows,
             "test": pd.read_parquet(project / "data/02_intermediate/rossmann/test.parquet"),
             "submission": pd.read_csv(_latest(project / OUTPUTS / "submission.csv")),
         }
@@ -86,7 +76,8 @@ def test_inference_pipeline_reads_the_request_and_training_outputs_only():
         "rossmann_event_history",
         "rossmann_processors",
         "rossmann_model",
-        "params:rossmann_data",
+        "params:rossmann_data.trend_alignment",
+        "params:rossmann_data.event_window_rows",
     }
     assert create_pipeline().inputs() == {"rossmann_predict_input", "params:rossmann_predict"}
 
@@ -238,6 +229,6 @@ def test_rossmann_predict_refuses_an_unknown_store_naming_the_line(trained):
     frame = trained["test"].head(3)
     frame = frame.assign(Store=[frame["Store"].iloc[0], 9999, frame["Store"].iloc[2]])
     before = set((trained["project"] / OUTPUTS).glob("predictions.csv/*"))
-    with pytest.raises(Exception, match=r"(?s)column 'Store'.*9999 \(line 3\)"):
+    with pytest.raises(ServingInputError, match=r"(?s)column 'Store'.*9999 \(line 3\)"):
         _predict_file(trained, frame, "unknown_store")
     assert set((trained["project"] / OUTPUTS).glob("predictions.csv/*")) == before

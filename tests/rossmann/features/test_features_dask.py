@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from l6pipeline.rossmann.features import build_feature_tables
+from l6pipeline.params import ParameterError
+from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.rossmann.features.partitions import partition_by_store
 from l6pipeline.rossmann.raw_io import read_raw_csv
 from l6pipeline.rossmann.schemas import TABLES, file_name
@@ -103,7 +104,10 @@ def test_on_a_distributed_cluster(synthetic, synthetic_features):
 
 @pytest.mark.parametrize("bad", [-1, 2.5, "8", True])
 def test_bad_partition_count_names_the_parameter(synthetic, bad):
-    with pytest.raises(ValueError, match=r"rossmann_data_store_partitions must be an integer >= 0"):
+    with pytest.raises(
+        ParameterError,
+        match=rf"rossmann_data_store_partitions = {bad!r}: must be an integer >= 0 \(0: ",
+    ):
         build_feature_tables(synthetic, partitions=bad)
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from l6pipeline.rossmann.features import JoinError, build_feature_tables, left_join
+from l6pipeline.pipelines.rossmann_data import build_feature_tables
+from l6pipeline.rossmann.features import JoinError, left_join
 from l6pipeline.rossmann.features.build import join_store_states, join_weather_states
 from l6pipeline.rossmann.features.dates import add_datepart
 from l6pipeline.rossmann.features.trend import (

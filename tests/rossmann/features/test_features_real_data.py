@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from l6pipeline.rossmann.features import build_feature_tables
+from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.rossmann.features.events import event_feature_columns
 from l6pipeline.rossmann.raw_io import read_raw_csv
 from l6pipeline.rossmann.schemas import NULLABLE, TABLES, file_name

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from l6pipeline.rossmann.features import build_feature_tables
+from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.rossmann.features.dates import DATEPART_COLUMNS
 from l6pipeline.rossmann.features.events import event_feature_columns
 

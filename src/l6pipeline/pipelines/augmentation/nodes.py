@@ -1,6 +1,6 @@
 """Node adapters: parameters in, figures and tables out; MLflow child runs per configuration.
 
-The domain code (:mod:`l6pipeline.vision.augment`, ``galleries``, ``study``) knows nothing of
+The domain code (:mod:`l6pipeline.vision.augmentation.augment`, ``galleries``, ``study``) knows nothing of
 Kedro or MLflow. Each trained configuration becomes a nested MLflow run
 (:func:`l6pipeline.tracking.child_runs`) under the run kedro-mlflow opens, logged from this
 process whichever executor trained it; in plain Python (tests, notebooks) nothing is logged.
@@ -15,13 +15,11 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from l6pipeline.executors import make_executor
+from l6pipeline.scaleout.executors import make_executor
 from l6pipeline.tracking import child_runs, log_metrics
-from l6pipeline.vision.augment import AugmentConfig
-from l6pipeline.vision.data import ImageSet, load_mnist_digits
-from l6pipeline.vision.galleries import digit_gallery_image, galleries
-from l6pipeline.vision.photos import load_photo, square
-from l6pipeline.vision.study import (
+from l6pipeline.vision.augmentation.augment import AugmentConfig
+from l6pipeline.vision.augmentation.galleries import digit_gallery_image, galleries
+from l6pipeline.vision.augmentation.study import (
     StudyConfig,
     StudySettings,
     augmentation_experiment,
@@ -33,6 +31,8 @@ from l6pipeline.vision.study import (
     run_grid,
     summary_table,
 )
+from l6pipeline.vision.images.data import ImageSet, load_mnist_digits
+from l6pipeline.vision.images.photos import load_photo, square
 
 logger = logging.getLogger(__name__)
 TAGS = {"l6pipeline.pipeline": "augmentation"}

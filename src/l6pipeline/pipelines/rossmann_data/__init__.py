@@ -1,5 +1,5 @@
 """``rossmann_data``: validated raw tables -> training and test feature tables."""
 
-from .pipeline import create_pipeline
+from .pipeline import build_feature_tables, create_pipeline
 
-__all__ = ["create_pipeline"]
+__all__ = ["build_feature_tables", "create_pipeline"]

@@ -1,49 +1,190 @@
-"""The Rossmann feature pipeline: the raw-layer validation, then the lesson's feature steps.
+"""The Rossmann feature pipeline: the raw-layer validation, then the lesson's feature nodes.
 
-The steps and their order are defined once, in ``rossmann.features.build.feature_steps`` (the
-library's ``build_feature_tables`` runs the same list); this module only names their inputs as
-the catalog does: the seven tables are ``validated_<table>``, the parameters
-``params:rossmann_data.<name>`` (the store partitions have a top-level key of their own, so that
-an env such as ``conf/dask`` sets them without repeating the ``rossmann_data`` block). Steps and
-columns: ``docs/rossmann_data.md``; the Dask engine: ``docs/scale.md``.
+This module is the one list of the feature chain (the functions are the pure table functions of
+``rossmann.features.build``): :func:`shared_pipeline` prepares the small tables once and the
+events over train + test; :func:`feature_branch` chains :data:`ROW_STEPS` on one table (train
+after the sales filter, or test). The served model runs the test branch itself on new rows
+(``serving.pipeline``), and :func:`build_feature_tables` (the library call) is a Kedro run of
+these nodes on tables in memory. Parameters are ``params:rossmann_data.<name>`` and
+``params:rossmann_data_store_partitions`` (the Dask engine's switch, set by ``conf/dask``).
+Steps and columns: ``docs/rossmann_data.md``; the Dask engine: ``docs/scale.md``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial, update_wrapper
+from typing import Any, NamedTuple
+
 from kedro.pipeline import Node, Pipeline
 
 from l6pipeline.pipelines import rossmann_ingest
-from l6pipeline.rossmann.features.build import Step, feature_steps
+from l6pipeline.pipelines.in_memory import run_in_memory
+from l6pipeline.rossmann.features.build import (
+    add_competition_promo2,
+    add_date_parts,
+    filter_sales,
+    join_events,
+    join_google_trend,
+    join_store,
+    join_store_states,
+    join_weather,
+    join_weather_states,
+    prepare_google_trend,
+)
+from l6pipeline.rossmann.features.events import WINDOW_ROWS, compute_event_features
+from l6pipeline.rossmann.features.partitions import partition_by_store, per_store_partition
 from l6pipeline.rossmann.schemas import TABLES
 
-CATALOG_NAMES = {
-    **{table: f"validated_{table}" for table in TABLES},
-    "trend_alignment": "params:rossmann_data.trend_alignment",
-    "event_window_rows": "params:rossmann_data.event_window_rows",
-    "store_partitions": "params:rossmann_data_store_partitions",
-}
+SPLITS = ("train", "test")
+OUTPUTS = tuple(f"rossmann_{split}_features" for split in SPLITS)
+ALIGNMENT = "params:rossmann_data.trend_alignment"
+WINDOW = "params:rossmann_data.event_window_rows"
+PARTITIONS = "params:rossmann_data_store_partitions"
 
 
-def catalog_name(name: str) -> str:
-    """The catalog's name of a step input or output."""
-    return CATALOG_NAMES.get(name, name)
+class RowStep(NamedTuple):
+    """One row-wise feature node: ``kernel(rows, *tables)`` gives ``rossmann_<split>_with_<output>``.
+
+    ``named``: the kernel takes ``name=<split>`` (joins name their table in errors);
+    ``copartition``: Dask tables after the rows are shuffled by store like the rows.
+    """
+
+    name: str
+    kernel: Callable[..., Any]
+    output: str
+    tables: tuple[str, ...] = ()
+    named: bool = False
+    copartition: bool = False
 
 
-def step_node(step: Step) -> Node:
-    outputs = [catalog_name(name) for name in step.outputs]
-    return Node(
-        step.func,
-        [catalog_name(name) for name in step.inputs],
-        outputs if len(outputs) > 1 else outputs[0],
-        name=step.name,
+#: The row-wise chain, in order, for the train and the test rows alike. A new feature is one
+#: more entry (a pandas table -> table function); the last entry's table is the branch's result.
+ROW_STEPS: tuple[RowStep, ...] = (
+    RowStep("add_date_parts", add_date_parts, "dates"),
+    RowStep("join_store", join_store, "store", ("rossmann_store",), named=True),
+    RowStep(
+        "join_google_trend",
+        join_google_trend,
+        "trend",
+        ("rossmann_trend_state", "rossmann_trend_national", ALIGNMENT),
+        named=True,
+    ),
+    RowStep("join_weather", join_weather, "weather", ("rossmann_weather",), named=True),
+    RowStep("add_competition_promo2", add_competition_promo2, "competition"),
+    RowStep(
+        "join_events", join_events, "events", ("rossmann_events",), named=True, copartition=True
+    ),
+)
+
+
+def _node_func(kernel: Callable, copartition: bool = False, **kwargs: Any) -> Callable:
+    """``kernel`` for pandas tables or per store partition of Dask ones
+    (:func:`~l6pipeline.rossmann.features.partitions.per_store_partition`), keyword arguments
+    bound, its name and docstring kept (for kedro-viz)."""
+    step = per_store_partition(kernel, copartition=copartition)
+    return update_wrapper(partial(step, **kwargs), kernel) if kwargs else step
+
+
+def shared_pipeline() -> Pipeline:
+    """Small tables once, the store partitioning, and the events over train + test."""
+    return Pipeline(
+        [
+            Node(
+                join_store_states,
+                ["validated_store", "validated_store_states"],
+                "rossmann_store",
+                name="join_store_states",
+            ),
+            Node(
+                join_weather_states,
+                ["validated_weather", "validated_state_names"],
+                "rossmann_weather",
+                name="join_weather_states",
+            ),
+            Node(
+                prepare_google_trend,
+                "validated_googletrend",
+                ["rossmann_trend_state", "rossmann_trend_national"],
+                name="prepare_google_trend",
+            ),
+            Node(
+                partition_by_store,
+                ["validated_train", "validated_test", PARTITIONS],
+                ["rossmann_train_by_store", "rossmann_test_by_store"],
+                name="partition_by_store",
+            ),
+            Node(
+                _node_func(compute_event_features),
+                ["rossmann_train_by_store", "rossmann_test_by_store", WINDOW],
+                "rossmann_events",
+                name="compute_event_features",
+            ),
+            Node(
+                _node_func(filter_sales),
+                "rossmann_train_by_store",
+                "rossmann_train_rows",
+                name="filter_train_sales",
+            ),
+        ]
     )
+
+
+def feature_branch(split: str) -> Pipeline:
+    """:data:`ROW_STEPS` on one table: ``rossmann_train_rows`` (sales filtered) or
+    ``rossmann_<split>_by_store``, to ``rossmann_<split>_features``."""
+    rows = "rossmann_train_rows" if split == "train" else f"rossmann_{split}_by_store"
+    nodes = []
+    for i, step in enumerate(ROW_STEPS):
+        last = i == len(ROW_STEPS) - 1
+        output = f"rossmann_{split}_features" if last else f"rossmann_{split}_with_{step.output}"
+        func = _node_func(step.kernel, step.copartition, **({"name": split} if step.named else {}))
+        nodes.append(Node(func, [rows, *step.tables], output, name=f"{step.name}_{split}"))
+        rows = output
+    return Pipeline(nodes)
 
 
 def create_feature_pipeline() -> Pipeline:
     """The feature nodes alone (inputs: the ``validated_*`` datasets and parameters)."""
-    return Pipeline([step_node(step) for step in feature_steps()])
+    return Pipeline([shared_pipeline(), *(feature_branch(split) for split in SPLITS)])
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Validation of the raw tables (``rossmann_ingest``) followed by the feature nodes."""
     return rossmann_ingest.create_pipeline() + create_feature_pipeline()
+
+
+def run_feature_pipeline(
+    tables: Mapping[str, Any],
+    outputs: Iterable[str] = OUTPUTS,
+    alignment: str = "google_week",
+    window: int = WINDOW_ROWS,
+    partitions: int = 0,
+) -> dict[str, Any]:
+    """``outputs`` (catalog names, e.g. ``rossmann_store``) of a Kedro run of the feature nodes
+    on the seven validated ``tables`` (by table name) in memory; only the nodes they need run."""
+    inputs = {
+        **{f"validated_{name}": tables[name] for name in TABLES},
+        ALIGNMENT: alignment,
+        WINDOW: window,
+        PARTITIONS: partitions,
+    }
+    return run_in_memory(create_feature_pipeline(), inputs, outputs)
+
+
+def build_feature_tables(
+    tables: Mapping[str, Any],
+    alignment: str = "google_week",
+    window: int = WINDOW_ROWS,
+    partitions: int = 0,
+) -> tuple[Any, Any]:
+    """(training features, test features) from the validated tables: a Kedro run of
+    :func:`create_feature_pipeline` on the tables in memory.
+
+    ``tables`` holds the seven validated tables by name (``train``, ``test``, ``store``, ...).
+    ``train`` / ``test`` may be Dask frames (any partitioning), or ``partitions`` > 0 asks for
+    that many Dask partitions of whole stores: the results are then lazy Dask frames (rows
+    grouped by partition, not in file order). The default is pandas in, pandas out.
+    """
+    results = run_feature_pipeline(tables, OUTPUTS, alignment, window, partitions)
+    return results[OUTPUTS[0]], results[OUTPUTS[1]]

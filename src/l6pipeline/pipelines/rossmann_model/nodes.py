@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.nn.lr_finder import LRFinderConfig
 from l6pipeline.params import ParameterError
-from l6pipeline.pipelines.rossmann_predict.mlflow_model import log_pipeline_model
 from l6pipeline.serving import inference
+from l6pipeline.serving.mlflow_model import log_pipeline_model
 from l6pipeline.tabular import plots
 from l6pipeline.tabular.backtest import SplitConfig, rolling_windows
 from l6pipeline.tabular.baseline import LightGBMConfig

@@ -1,5 +1,4 @@
-"""Kedro adapters: the inference pipeline's nodes (run inside the MLflow model) and the batch
-prediction node (run by ``kedro run --pipelines rossmann_predict``)."""
+"""Kedro adapter of ``rossmann_predict``: a raw file predicted by a logged MLflow model."""
 
 from __future__ import annotations
 
@@ -11,64 +10,16 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from l6pipeline.params import known_params
+from l6pipeline.errors import UserInputError
 from l6pipeline.rossmann.validation import validate_table
 from l6pipeline.serving import inference
+from l6pipeline.serving.mlflow_model import MODEL_NAME, PredictSettings
 
 logger = logging.getLogger(__name__)
 
-#: The name the served model is logged under in each ``rossmann_model`` run.
-MODEL_NAME = "rossmann_pipeline"
 
-
-# -- inference pipeline (inside the MLflow model) ------------------------------------------------
-
-
-def check_request(
-    request: pd.DataFrame,
-    store: pd.DataFrame,
-    weather: pd.DataFrame,
-    state_trend: pd.DataFrame,
-    national_trend: pd.DataFrame,
-) -> pd.DataFrame:
-    """Validate the rows as ingest validates test.csv, against the stores and days carried."""
-    coverage = inference.date_coverage(weather, state_trend, national_trend)
-    return inference.validate_request(request, store, coverage)
-
-
-def build_request_features(
-    rows: pd.DataFrame,
-    store: pd.DataFrame,
-    state_trend: pd.DataFrame,
-    national_trend: pd.DataFrame,
-    weather: pd.DataFrame,
-    history: pd.DataFrame,
-    data_params: Mapping,
-) -> pd.DataFrame:
-    """``rossmann_data``'s row-wise feature chain on the request, with the carried tables."""
-    tables = {
-        "store": store,
-        "state_trend": state_trend,
-        "national_trend": national_trend,
-        "weather": weather,
-    }
-    return inference.request_features(
-        rows,
-        tables,
-        history,
-        data_params["trend_alignment"],
-        data_params["event_window_rows"],
-    )
-
-
-def predict_request(
-    features: pd.DataFrame, rows: pd.DataFrame, processors: dict, model
-) -> pd.DataFrame:
-    """Processors, then the model: ``Id, Sales`` in request order (closed days sell 0)."""
-    return inference.predict_request(features, rows, processors, model)
-
-
-# -- batch pipeline ----------------------------------------------------------------------------
+class NoModelError(UserInputError):
+    """No MLflow model of the asked name in the tracking store: train one, or name another."""
 
 
 def latest_model_uri(name: str = MODEL_NAME) -> str:
@@ -89,7 +40,7 @@ def latest_model_uri(name: str = MODEL_NAME) -> str:
         output_format="list",
     )
     if not found:
-        raise ValueError(
+        raise NoModelError(
             f"no MLflow model named {name!r} in the tracking store {mlflow.get_tracking_uri()}: "
             "train one with `kedro run --pipelines rossmann_model`, or set the parameter "
             "rossmann_predict.model_uri (e.g. --params rossmann_predict.model_uri=runs:/<id>/"
@@ -100,13 +51,21 @@ def latest_model_uri(name: str = MODEL_NAME) -> str:
 
 def predict_file(raw_rows: pd.DataFrame, params: Mapping) -> pd.DataFrame:
     """Parse a raw test-format file (errors name file lines), predict it with the MLflow model."""
-    params = known_params(params, ("model_uri", "model_name"), "rossmann_predict")
+    settings = PredictSettings.from_params(params)
     rows = validate_table("test", raw_rows).set_index(raw_rows.index)  # keep the file lines
-    uri = params.get("model_uri") or latest_model_uri(params.get("model_name", MODEL_NAME))
+    uri = settings.model_uri or latest_model_uri(settings.model_name)
     logger.info("predicting %d rows with the MLflow model %s", len(rows), uri)
     if mlflow.active_run() is not None:
         mlflow.set_tag("rossmann_predict.model_uri", uri)
-    model = mlflow.pyfunc.load_model(uri)
+    try:
+        model = mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as error:
+        raise NoModelError(
+            f"cannot load the MLflow model {uri!r} (parameter rossmann_predict.model_uri): "
+            f"{getattr(error, 'message', error)}. Give a models:/<id> or runs:/<run id>/"
+            f"{MODEL_NAME} URI of this tracking store ({mlflow.get_tracking_uri()}), or leave "
+            "model_uri unset for the newest model"
+        ) from None
     try:
         return model.predict(inference.serving_frame(rows))
     except MlflowException as error:

@@ -1,6 +1,8 @@
-"""Rossmann feature engineering (fast.ai course-v3 ``rossman_data_clean``), vectorized."""
+"""Rossmann feature engineering (fast.ai course-v3 ``rossman_data_clean``), vectorized.
 
-from .build import build_feature_tables, feature_steps
+Pure table functions; the Kedro pipeline ``rossmann_data`` chains them.
+"""
+
 from .joins import JoinError, left_join
 
-__all__ = ["JoinError", "build_feature_tables", "feature_steps", "left_join"]
+__all__ = ["JoinError", "left_join"]

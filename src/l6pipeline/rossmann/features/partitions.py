@@ -19,7 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from l6pipeline.params import ParameterError
+
 PARTITION_KEY = "Store"
+PARTITIONS_PARAMETER = "rossmann_data_store_partitions"
 
 
 def is_dask_frame(frame: object) -> bool:
@@ -40,12 +43,15 @@ def dask_dataframe() -> Any:
     return dd
 
 
-def check_partitions(partitions: object) -> int:
-    """``partitions`` as an int >= 0, or a ``ValueError`` naming the parameter."""
+def check_partitions(partitions: object, key: str = PARTITIONS_PARAMETER) -> int:
+    """``partitions`` as an int >= 0, or a :class:`~l6pipeline.params.ParameterError` naming
+    the parameter (``key``) and what each value means."""
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 0:
-        raise ValueError(
-            f"rossmann_data_store_partitions must be an integer >= 0 (0: one pandas table in "
-            f"this process; N: N Dask partitions of whole stores), got {partitions!r}"
+        raise ParameterError(
+            key,
+            "must be an integer >= 0 (0: one pandas table in this process; N: N Dask "
+            "partitions of whole stores)",
+            partitions,
         )
     return partitions
 

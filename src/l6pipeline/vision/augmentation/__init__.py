@@ -1,0 +1,1 @@
+"""Fast.ai's get_transforms on kornia, galleries, the regularization study (no Kedro)."""

@@ -1,0 +1,1 @@
+"""The small CNN, its training and its metric (no Kedro)."""

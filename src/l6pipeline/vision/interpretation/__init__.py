@@ -1,0 +1,1 @@
+"""Hooks, channel-mean and Grad-CAM heatmaps, canvases and the pointing game (no Kedro)."""

@@ -1,0 +1,173 @@
+"""Where a run's outputs are: the newest Kaggle submission, the newest served model.
+
+Kedro keeps every version of a versioned dataset (``submission.csv/<version>/submission.csv``)
+and MLflow names each logged model by an id (``m-...``); these helpers pick the newest, so that
+no one copies a timestamp or an id by hand. ``make submission`` and ``make serve`` run:
+
+    python -m l6pipeline.outputs submission [--env kaggle] [--to PATH]
+    python -m l6pipeline.outputs model-uri [--name NAME ...]
+
+The notebooks call :func:`require_outputs` first, to fail with one sentence when the pipeline
+they read has not run. A missing output is one paragraph on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+SUBMISSION_DATASET = "rossmann_submission"
+# `make submission` copies the newest Kaggle submission here (data/ is not under git).
+STABLE_SUBMISSION = Path("data/07_model_output/kaggle_submission.csv")
+# The names rossmann_model logs its served model under: synthetic data, real data (--env kaggle).
+MODEL_NAMES = ("rossmann_pipeline", "rossmann_pipeline_kaggle")
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # conf/base/mlflow.yml's, without MLFLOW_TRACKING_URI
+
+
+class OutputNotFoundError(Exception):
+    """An output that a run would have made is not there (yet)."""
+
+
+class PipelineNotRunError(RuntimeError):
+    """A notebook's input is missing; shown in a notebook as its one sentence, no traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+def require_outputs(catalog: Any, datasets: Iterable[str], command: str) -> None:
+    """Raise :class:`PipelineNotRunError` naming ``command`` unless every dataset exists."""
+    missing = [name for name in datasets if not catalog.exists(name)]
+    if missing:
+        raise PipelineNotRunError(
+            f"This notebook reads {', '.join(missing)}, which this project has not made yet: "
+            f"run `{command}` in the project root (or `make run`), then run the notebook again."
+        )
+
+
+def newest_version(versioned: Path) -> Path:
+    """The file of the newest version of the Kedro versioned dataset whose path is ``versioned``.
+
+    Kedro saves version ``v`` of ``x.csv`` as ``x.csv/<v>/x.csv``; versions are UTC timestamps
+    (``2026-12-05T08.31.02.123Z``) whose text order is their time order, as Kedro loads them.
+    """
+    files = [path for path in versioned.glob(f"*/{versioned.name}") if path.is_file()]
+    if not files:
+        raise OutputNotFoundError(f"no saved version in {versioned}/")
+    return max(files, key=lambda path: path.parent.name)
+
+
+def catalog_filepath(root: Path, env: str | None, dataset: str) -> Path:
+    """``filepath`` of a catalog entry in the project at ``root`` under ``--env env``."""
+    from kedro.framework.project import settings  # noqa: PLC0415 (Kedro loads slowly)
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(root)
+    conf_source = root / settings.CONF_SOURCE
+    if env and not (conf_source / env).is_dir():
+        raise OutputNotFoundError(f"there is no configuration environment {conf_source / env}")
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(conf_source), env=env, **settings.CONFIG_LOADER_ARGS
+    )
+    entry = loader["catalog"].get(dataset)
+    if not entry or "filepath" not in entry:
+        raise OutputNotFoundError(f"the catalog of environment {env!r} has no file {dataset!r}")
+    path = Path(entry["filepath"])
+    return path if path.is_absolute() else root / path
+
+
+def copy_newest_submission(
+    root: Path, env: str = "kaggle", to: Path = STABLE_SUBMISSION
+) -> tuple[Path, Path]:
+    """Copy the newest version of ``rossmann_submission`` (under ``env``) to ``to``.
+
+    Returns (the version copied, the copy). ``to`` is relative to ``root`` unless absolute.
+    """
+    versioned = catalog_filepath(root, env, SUBMISSION_DATASET)
+    try:
+        source = newest_version(versioned)
+    except OutputNotFoundError:
+        raise OutputNotFoundError(
+            f"no submission yet in {versioned}/: run "
+            f"`kedro run --env {env} --pipelines rossmann_data,rossmann_model` first "
+            "(the real files it needs: docs/real_data.md)"
+        ) from None
+    target = to if to.is_absolute() else root / to
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return source, target
+
+
+def tracking_uri(root: Path) -> str:
+    """MLFLOW_TRACKING_URI, else the project's ``mlflow.db``, which must exist."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    store = root / "mlflow.db"
+    if not store.is_file():
+        raise OutputNotFoundError(
+            f"there is no MLflow store {store} (and MLFLOW_TRACKING_URI is not set): "
+            "run `kedro run --pipelines rossmann_data,rossmann_model` (or `make run`) first"
+        )
+    return f"sqlite:///{store}"
+
+
+def newest_model(uri: str, names: Sequence[str] = MODEL_NAMES) -> Any:
+    """The most recently created MLflow logged model under any of ``names``, in any experiment
+    of the tracking store ``uri``."""
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    client = MlflowClient(tracking_uri=uri)
+    experiments = [experiment.experiment_id for experiment in client.search_experiments()]
+    found = []
+    for name in names:
+        found += client.search_logged_models(
+            experiment_ids=experiments,
+            filter_string=f"name = '{name}'",
+            order_by=[{"field_name": "creation_time", "ascending": False}],
+            max_results=1,
+        )
+    if not found:
+        raise OutputNotFoundError(
+            f"no MLflow model named {' or '.join(names)} in {uri}: train one with "
+            "`kedro run --pipelines rossmann_data,rossmann_model` "
+            "(add `--env kaggle` for the real data)"
+        )
+    return max(found, key=lambda model: model.creation_timestamp)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m l6pipeline.outputs", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project root")
+    commands = parser.add_subparsers(dest="command", required=True)
+    submission = commands.add_parser("submission", help="copy the newest Kaggle submission")
+    submission.add_argument("--env", default="kaggle")
+    submission.add_argument("--to", type=Path, default=STABLE_SUBMISSION)
+    model = commands.add_parser("model-uri", help="print models:/<id> of the newest model")
+    model.add_argument("--name", action="append", help=f"model name (default: {MODEL_NAMES})")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    try:
+        if args.command == "submission":
+            source, target = copy_newest_submission(root, args.env, args.to)
+            print(f"copied {source} to {target}")  # noqa: T201
+        else:
+            found = newest_model(tracking_uri(root), args.name or MODEL_NAMES)
+            print(  # noqa: T201
+                f"newest model: {found.name} {found.model_id} (run {found.source_run_id})",
+                file=sys.stderr,
+            )
+            print(f"models:/{found.model_id}")  # noqa: T201
+    except OutputNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

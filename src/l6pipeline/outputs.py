@@ -40,10 +40,29 @@ class PipelineNotRunError(RuntimeError):
         return [f"{type(self).__name__}: {self}"]
 
 
+def _show_one_sentence(shell: Any, etype: type, value: Exception, tb: Any, tb_offset=None):
+    """IPython handler for :class:`PipelineNotRunError`: the sentence as the cell's error.
+
+    Kedro's IPython extension turns on rich tracebacks, which replace the shell's
+    ``_showtraceback`` and draw every frame; the shell class's own method shows ours (in
+    Jupyter: an error output with this one line). The cell still fails, so "Run all" stops.
+    """
+    lines = value._render_traceback_()
+    type(shell)._showtraceback(shell, etype, value, lines)
+    return lines
+
+
 def require_outputs(catalog: Any, datasets: Iterable[str], command: str) -> None:
     """Raise :class:`PipelineNotRunError` naming ``command`` unless every dataset exists."""
     missing = [name for name in datasets if not catalog.exists(name)]
     if missing:
+        try:
+            from IPython import get_ipython  # noqa: PLC0415 (only in notebooks)
+        except ImportError:  # pragma: no cover - IPython comes with the notebooks' extras
+            get_ipython = None  # noqa: N806
+        shell = get_ipython() if get_ipython else None
+        if shell is not None:
+            shell.set_custom_exc((PipelineNotRunError,), _show_one_sentence)
         raise PipelineNotRunError(
             f"This notebook reads {', '.join(missing)}, which this project has not made yet: "
             f"run `{command}` in the project root (or `make run`), then run the notebook again."

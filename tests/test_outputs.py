@@ -57,9 +57,12 @@ def test_make_submission_copies_the_newest_kaggle_version(kedro_project: Path, c
 def test_make_submission_without_a_kaggle_run_says_what_to_run(kedro_project: Path, capsys):
     assert main(["--root", str(kedro_project), "submission"]) == 2
     err = capsys.readouterr().err
-    assert "no submission yet" in err and "kedro run --env kaggle" in err
+    assert "no submission yet" in err and "kedro run --env kaggle --pipelines" in err
     assert "Traceback" not in err
     assert not (kedro_project / STABLE_SUBMISSION).exists()
+
+    assert main(["--root", str(kedro_project), "submission", "--env", "base"]) == 2
+    assert "`kedro run --pipelines rossmann_data,rossmann_model`" in capsys.readouterr().err
 
 
 def test_make_submission_names_an_unknown_environment(kedro_project: Path, capsys):

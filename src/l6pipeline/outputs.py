@@ -17,6 +17,7 @@ import argparse
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -82,18 +83,21 @@ def newest_version(versioned: Path) -> Path:
 
 
 def catalog_filepath(root: Path, env: str | None, dataset: str) -> Path:
-    """``filepath`` of a catalog entry in the project at ``root`` under ``--env env``."""
-    from kedro.framework.project import settings  # noqa: PLC0415 (Kedro loads slowly)
-    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+    """``filepath`` of a catalog entry in the project at ``root`` under ``--env env``.
 
-    bootstrap_project(root)
-    conf_source = root / settings.CONF_SOURCE
+    Read with the project's config loader settings, without starting Kedro's project logging.
+    """
+    from kedro.config import OmegaConfigLoader  # noqa: PLC0415 (Kedro loads slowly)
+
+    from l6pipeline.settings import CONFIG_LOADER_ARGS  # noqa: PLC0415
+
+    conf_source = root / "conf"
     if env and not (conf_source / env).is_dir():
         raise OutputNotFoundError(f"there is no configuration environment {conf_source / env}")
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(conf_source), env=env, **settings.CONFIG_LOADER_ARGS
-    )
-    entry = loader["catalog"].get(dataset)
+    with warnings.catch_warnings():  # OmegaConf's deprecation notes about Kedro's resolvers
+        warnings.simplefilter("ignore")
+        loader = OmegaConfigLoader(conf_source=str(conf_source), env=env, **CONFIG_LOADER_ARGS)
+        entry = loader["catalog"].get(dataset)
     if not entry or "filepath" not in entry:
         raise OutputNotFoundError(f"the catalog of environment {env!r} has no file {dataset!r}")
     path = Path(entry["filepath"])
@@ -111,10 +115,11 @@ def copy_newest_submission(
     try:
         source = newest_version(versioned)
     except OutputNotFoundError:
+        env_option = f"--env {env} " if env not in (None, "base", "local") else ""
         raise OutputNotFoundError(
             f"no submission yet in {versioned}/: run "
-            f"`kedro run --env {env} --pipelines rossmann_data,rossmann_model` first "
-            "(the real files it needs: docs/real_data.md)"
+            f"`kedro run {env_option}--pipelines rossmann_data,rossmann_model` first"
+            + (" (the real files it needs: docs/real_data.md)" if env == "kaggle" else "")
         ) from None
     target = to if to.is_absolute() else root / to
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,6 @@ SUBMISSION_DATASET = "rossmann_submission"
 STABLE_SUBMISSION = Path("data/07_model_output/kaggle_submission.csv")
 # The names rossmann_model logs its served model under: synthetic data, real data (--env kaggle).
 MODEL_NAMES = ("rossmann_pipeline", "rossmann_pipeline_kaggle")
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # conf/base/mlflow.yml's, without MLFLOW_TRACKING_URI
 
 
 class OutputNotFoundError(Exception):
@@ -57,11 +56,9 @@ def require_outputs(catalog: Any, datasets: Iterable[str], command: str) -> None
     """Raise :class:`PipelineNotRunError` naming ``command`` unless every dataset exists."""
     missing = [name for name in datasets if not catalog.exists(name)]
     if missing:
-        try:
-            from IPython import get_ipython  # noqa: PLC0415 (only in notebooks)
-        except ImportError:  # pragma: no cover - IPython comes with the notebooks' extras
-            get_ipython = None  # noqa: N806
-        shell = get_ipython() if get_ipython else None
+        from IPython import get_ipython  # noqa: PLC0415 (kedro-viz requires IPython)
+
+        shell = get_ipython()  # None outside IPython: then the plain exception
         if shell is not None:
             shell.set_custom_exc((PipelineNotRunError,), _show_one_sentence)
         raise PipelineNotRunError(
@@ -128,7 +125,8 @@ def copy_newest_submission(
 
 
 def tracking_uri(root: Path) -> str:
-    """MLFLOW_TRACKING_URI, else the project's ``mlflow.db``, which must exist."""
+    """MLFLOW_TRACKING_URI, else the project's ``mlflow.db`` (conf/base/mlflow.yml's default),
+    which must exist: opening a missing SQLite store would create an empty one."""
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
         return uri

@@ -166,6 +166,8 @@ def test_on_an_empty_project_each_notebook_says_which_run_it_needs(
             checked.append(path.name)
     assert len(checked) == len(NOTEBOOK_FILES) - 1  # all but 04_convolutions
     notebook = nbformat.v4.new_notebook(cells=copy.deepcopy(cells))
+    for number, cell in enumerate(notebook.cells):  # ids are unique per notebook only
+        cell.id = f"cell-{number}"
     client = NotebookClient(
         notebook,
         km=KernelManager(

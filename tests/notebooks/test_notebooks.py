@@ -165,9 +165,10 @@ def test_on_an_empty_project_each_notebook_says_which_run_it_needs(
             cells += [code[0], check[0]]  # code[0]: %reload_kedro in the project root
             checked.append(path.name)
     assert len(checked) == len(NOTEBOOK_FILES) - 1  # all but 04_convolutions
-    notebook = nbformat.v4.new_notebook(cells=copy.deepcopy(cells))
-    for number, cell in enumerate(notebook.cells):  # ids are unique per notebook only
+    cells = copy.deepcopy(cells)
+    for number, cell in enumerate(cells):  # ids are unique within a notebook only
         cell.id = f"cell-{number}"
+    notebook = nbformat.v4.new_notebook(cells=cells)
     client = NotebookClient(
         notebook,
         km=KernelManager(

@@ -73,7 +73,7 @@ notebooks: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro jupyter lab --ServerApp.root_dir=notebooks $(ARGS)
 
 ## The newest Kaggle submission (of `kedro run --env kaggle ...`) copied to one stable path,
-## data/07_model_output/kaggle_submission.csv (ENV=base: the synthetic-data one).
+## data/07_model_output/kaggle_submission.csv (ENV=base: the synthetic-data one, to base_submission.csv).
 ENV ?= kaggle
 submission: install
 	@$(BIN)/python -m l6pipeline.outputs submission --env $(ENV)

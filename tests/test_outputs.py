@@ -12,7 +12,6 @@ from kedro_datasets.pandas import CSVDataset
 from mlflow import MlflowClient
 
 from l6pipeline.outputs import (
-    STABLE_SUBMISSION,
     PipelineNotRunError,
     main,
     newest_model,
@@ -46,12 +45,14 @@ def test_make_submission_copies_the_newest_kaggle_version(kedro_project: Path, c
         kedro_project / "data/07_model_output/rossmann/submission.csv", [pd.DataFrame({"Id": [9]})]
     )
     assert main(["--root", str(kedro_project), "submission"]) == 0
-    copied = kedro_project / STABLE_SUBMISSION
+    copied = kedro_project / "data/07_model_output/kaggle_submission.csv"
     assert pd.read_csv(copied)["Id"].tolist() == [2]
     assert str(copied) in capsys.readouterr().out
 
     assert main(["--root", str(kedro_project), "submission", "--env", "base"]) == 0
-    assert pd.read_csv(copied)["Id"].tolist() == [9]
+    synthetic = kedro_project / "data/07_model_output/base_submission.csv"
+    assert pd.read_csv(synthetic)["Id"].tolist() == [9]
+    assert pd.read_csv(copied)["Id"].tolist() == [2]  # the Kaggle copy is left alone
 
 
 def test_make_submission_without_a_kaggle_run_says_what_to_run(kedro_project: Path, capsys):
@@ -59,7 +60,7 @@ def test_make_submission_without_a_kaggle_run_says_what_to_run(kedro_project: Pa
     err = capsys.readouterr().err
     assert "no submission yet" in err and "kedro run --env kaggle --pipelines" in err
     assert "Traceback" not in err
-    assert not (kedro_project / STABLE_SUBMISSION).exists()
+    assert not list((kedro_project / "data").rglob("*_submission.csv"))
 
     assert main(["--root", str(kedro_project), "submission", "--env", "base"]) == 2
     assert "`kedro run --pipelines rossmann_data,rossmann_model`" in capsys.readouterr().err

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 SUBMISSION_DATASET = "rossmann_submission"
-# `make submission` copies the newest Kaggle submission here (data/ is not under git).
-STABLE_SUBMISSION = Path("data/07_model_output/kaggle_submission.csv")
+# `make submission` copies the newest submission of environment <env> to this path (data/ is
+# not under git): data/07_model_output/kaggle_submission.csv for the real data.
+STABLE_SUBMISSION = "data/07_model_output/{env}_submission.csv"
 # The names rossmann_model logs its served model under: synthetic data, real data (--env kaggle).
 MODEL_NAMES = ("rossmann_pipeline", "rossmann_pipeline_kaggle")
 
@@ -102,12 +103,14 @@ def catalog_filepath(root: Path, env: str | None, dataset: str) -> Path:
 
 
 def copy_newest_submission(
-    root: Path, env: str = "kaggle", to: Path = STABLE_SUBMISSION
+    root: Path, env: str = "kaggle", to: Path | None = None
 ) -> tuple[Path, Path]:
     """Copy the newest version of ``rossmann_submission`` (under ``env``) to ``to``.
 
-    Returns (the version copied, the copy). ``to`` is relative to ``root`` unless absolute.
+    Returns (the version copied, the copy). ``to`` (default :data:`STABLE_SUBMISSION`) is
+    relative to ``root`` unless absolute.
     """
+    to = Path(STABLE_SUBMISSION.format(env=env)) if to is None else to
     versioned = catalog_filepath(root, env, SUBMISSION_DATASET)
     try:
         source = newest_version(versioned)
@@ -169,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     submission = commands.add_parser("submission", help="copy the newest Kaggle submission")
     submission.add_argument("--env", default="kaggle")
-    submission.add_argument("--to", type=Path, default=STABLE_SUBMISSION)
+    submission.add_argument("--to", type=Path, help=f"default: {STABLE_SUBMISSION}")
     model = commands.add_parser("model-uri", help="print models:/<id> of the newest model")
     model.add_argument("--name", action="append", help=f"model name (default: {MODEL_NAMES})")
     args = parser.parse_args(argv)

@@ -1,24 +1,44 @@
 # Two commands on a fresh machine: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 VENV ?= .venv
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The supported interpreter: pyproject.toml's requires-python (>=3.11,<3.12), which the lock files
+# in requirements/ were compiled for. `make PYTHON=/path/to/python3.11` picks another binary.
+PYTHON ?= python3.11
 BIN := $(VENV)/bin
 # No telemetry: no network attempt, no consent prompt (the committed .telemetry says the same).
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint bench mlflow-ui viz notebooks clean-data
+.PHONY: install run test lint bench mlflow-ui viz notebooks clean-data lock submission serve
 
+# One sentence and exit 2 when the interpreter is missing or outside 3.11.
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	  echo "l6pipeline needs Python 3.11 (pyproject.toml: requires-python >=3.11,<3.12), but" \
+	    "'$(PYTHON)' is missing or another version: install 3.11 or run make PYTHON=/path/to/python3.11." >&2; \
+	  exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask,ray]"
+# The locked versions (requirements/dev.txt, from `make lock`), then the project itself without
+# resolving again. Reinstall only when the lock or pyproject.toml changes.
+$(VENV)/.installed: requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+## Re-resolve the lock files after changing pyproject.toml's dependencies (needs the network);
+## LOCK_ARGS=--upgrade moves every pin to the newest allowed version.
+# base.txt: what `pip install .` needs; dev.txt: that plus the dev, dask and ray extras (make installs it).
+# The lock names plain `torch==X` (no `+cpu` local label), so that it installs from PyPI's CUDA
+# wheels, PyTorch's CPU index, or a local CPU wheel alike (docs/install.md).
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras --no-emit-find-links --no-emit-index-url --no-emit-trusted-host
+lock: install
+	$(PIP_COMPILE) $(LOCK_ARGS) -o requirements/base.txt pyproject.toml
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra dev,dask,ray -o requirements/dev.txt pyproject.toml
+	sed -i -E 's/^(torch(vision)?==[^+ ]+)\+[a-z0-9.]+/\1/' requirements/base.txt requirements/dev.txt
 
 ## Generate the synthetic Rossmann tables, then run every default pipeline on them.
 run: install
@@ -51,3 +71,17 @@ viz: install
 notebooks: install
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro jupyter lab --ServerApp.root_dir=notebooks $(ARGS)
+
+## The newest Kaggle submission (of `kedro run --env kaggle ...`) copied to one stable path,
+## data/07_model_output/kaggle_submission.csv (ENV=base: the synthetic-data one, to base_submission.csv).
+ENV ?= kaggle
+submission: install
+	@$(BIN)/python -m l6pipeline.outputs submission --env $(ENV)
+
+## Serve the newest rossmann_pipeline / rossmann_pipeline_kaggle model of the MLflow store on
+## http://127.0.0.1:$(PORT) (docs/serving.md); NAME=rossmann_pipeline_kaggle picks one name.
+PORT ?= 5001
+serve: install
+	@uri=$$($(BIN)/python -m l6pipeline.outputs model-uri $(if $(NAME),--name $(NAME))) || exit 2; \
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/mlflow models serve -m "$$uri" --env-manager local -h 127.0.0.1 -p $(PORT)

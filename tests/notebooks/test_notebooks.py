@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import shutil
 import time
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import nbformat
 import pytest
 from nbstripout import strip_output
 
+from tests.conftest import copy_project
 from tests.notebooks.conftest import NOTEBOOKS
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -110,3 +113,79 @@ def test_notebook_runs_top_to_bottom(name: str, notebook_project: Path, kernel_s
     assert not errors
     # Nothing the notebook did may land in the notebooks folder (e.g. a stray mlflow.db).
     assert {p.name for p in path.parent.iterdir()} == {p.name for p in NOTEBOOKS.iterdir()}
+
+
+# A catalog read of a pipeline's output (parameters are not outputs).
+OUTPUT_READ = re.compile(r"""catalog\.(?:load|get)\(["'](?!params:)""")
+
+
+def _code(path: Path) -> list[str]:
+    return [
+        cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_a_notebook_checks_for_the_outputs_it_reads_before_reading_them(path: Path):
+    cells = _code(path)
+    reads = [i for i, source in enumerate(cells) if OUTPUT_READ.search(source)]
+    checks = [i for i, source in enumerate(cells) if "require_outputs(" in source]
+    if reads:
+        assert checks and checks[0] < reads[0], f"{path.name} reads outputs before checking"
+    else:  # e.g. 04_convolutions computes everything itself and says that it needs no run
+        assert not checks
+
+
+def test_the_output_read_pattern_tells_outputs_from_parameters():
+    assert OUTPUT_READ.search('x = catalog.load("rossmann_model")')
+    assert OUTPUT_READ.search("catalog.get('cnn_metrics').preview()")
+    assert not OUTPUT_READ.search('catalog.load("params:cnn.data")')
+
+
+@pytest.mark.slow
+def test_on_an_empty_project_each_notebook_says_which_run_it_needs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mlflow_template_db: Path,
+    kernel_spec_dir: Path,
+):
+    """The set-up and check cells of every notebook, in one kernel, before any run."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    root = copy_project(tmp_path, monkeypatch, mlflow_template_db)
+    shutil.copytree(NOTEBOOKS, root / "notebooks")
+    cells, checked = [], []
+    for path in NOTEBOOK_FILES:
+        notebook = nbformat.read(path, as_version=4)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        check = [cell for cell in code if "require_outputs(" in cell.source]
+        if check:
+            cells += [code[0], check[0]]  # code[0]: %reload_kedro in the project root
+            checked.append(path.name)
+    assert len(checked) == len(NOTEBOOK_FILES) - 1  # all but 04_convolutions
+    cells = copy.deepcopy(cells)
+    for number, cell in enumerate(cells):  # ids are unique within a notebook only
+        cell.id = f"cell-{number}"
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    client = NotebookClient(
+        notebook,
+        km=KernelManager(
+            kernel_name="l6pipeline-test",
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_spec_dir)]),
+        ),
+        timeout=CELL_TIMEOUT_S,
+        allow_errors=True,
+        resources={"metadata": {"path": str(root / "notebooks")}},
+    )
+    client.execute()
+    for name, setup, check in zip(checked, notebook.cells[::2], notebook.cells[1::2], strict=True):
+        assert not [o for o in setup.outputs if o.output_type == "error"], name
+        errors = [o for o in check.outputs if o.output_type == "error"]
+        assert len(errors) == 1, (name, check.outputs[0]["data"]["text/plain"])
+        (error,) = errors
+        assert error.ename == "PipelineNotRunError", (name, error.ename)
+        assert "has not made yet: run `kedro run " in error.evalue, (name, error.evalue)
+        # What the reader sees: the one sentence, not a traceback.
+        assert error.traceback == [f"PipelineNotRunError: {error.evalue}"], name

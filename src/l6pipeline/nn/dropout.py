@@ -1,4 +1,9 @@
-"""Inverted dropout written from tensor primitives (the lesson's "write your own dropout")."""
+"""Inverted dropout written from tensor primitives (the lesson's "write your own dropout").
+
+Our ``Dropout``, in place of ``torch.nn.Dropout`` in every model here: ``TabularModel``'s
+``emb_drop`` (on the concatenated embeddings) and ``ps`` (after each hidden block), and the
+dropout before ``SmallCNN``'s linear head.
+"""
 
 from __future__ import annotations
 

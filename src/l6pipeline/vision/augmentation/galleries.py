@@ -43,7 +43,10 @@ def padding_gallery(
     seed: int = 0,
     cell_size: float = 2.2,
 ) -> Figure:
-    """The same random augmentations (rows) under each padding mode (columns).
+    """The same random augmentations (rows) under each ``padding_mode`` (columns).
+
+    fast.ai's ``get_transforms`` ``padding_mode``: ``zeros`` (black corners), ``border``,
+    ``reflection`` (its default).
 
     The random draws do not depend on the padding mode, so one seed gives the same rotation,
     zoom and warp in every column; only how the uncovered pixels are filled changes.

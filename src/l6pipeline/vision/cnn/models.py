@@ -15,7 +15,7 @@ from l6pipeline.nn.dropout import Dropout
 
 
 def conv_block(c_in: int, c_out: int, stride: int = 2, batch_norm: bool = True) -> nn.Sequential:
-    """3x3 convolution (padding 1) -> [BatchNorm] -> ReLU (fast.ai's ``conv_layer``).
+    """3x3 convolution (padding 1) -> [``BatchNorm2d``] -> ReLU (fast.ai's ``conv_layer``).
 
     No conv bias when BN follows it.
     """

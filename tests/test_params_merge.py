@@ -40,14 +40,15 @@ def test_a_nested_override_keeps_the_other_keys(kedro_project, env):
         env,
         {
             "rossmann_data": {"trend_alignment": "fastai"},
-            "rossmann_model": {"split": {"valid_rows": 1000}},
+            "rossmann_model": {"split": {"window_rows": 1000}},
             "rossmann_model_train": {"epochs": 1},
         },
     )
     assert params["rossmann_data"]["trend_alignment"] == "fastai"
     assert params["rossmann_data"]["event_window_rows"] == (5 if env == "kaggle_like" else 7)
-    assert params["rossmann_model"]["split"] == {"valid_rows": 1000}
-    assert params["rossmann_model"]["cat_vars"][0] == "Store"  # siblings of `split` survive
+    # the key beside the overridden one, inside `split` and beside `split`, survives
+    assert params["rossmann_model"]["split"] == {"window_rows": 1000, "backtest_folds": 2}
+    assert params["rossmann_model"]["cat_vars"][0] == "Store"
     assert params["rossmann_model_network"]["layers"] == (
         [256, 128] if env == "kaggle" else [1000, 500]
     )

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from l6pipeline.tabular.baseline import feature_frame, predict_lightgbm, train_lightgbm
+from l6pipeline.params import ParameterError
+from l6pipeline.tabular.baseline import (
+    LightGBMConfig,
+    feature_frame,
+    predict_lightgbm,
+    train_lightgbm,
+)
 from l6pipeline.tabular.metrics import rmspe
 from l6pipeline.tabular.processors import TabularProcessor
 from tests.tabular.conftest import CAT_VARS, CONT_VARS, make_frame
@@ -65,3 +72,18 @@ def test_predictions_at_a_round_do_not_depend_on_the_validation_labels():
     np.testing.assert_array_equal(
         honest.predict(x_valid, num_iteration=20), shifted.predict(x_valid, num_iteration=20)
     )
+
+
+def test_categorical_names_the_unordered_variables_in_the_models_order():
+    names = ["Store", "Week", "State", "Year"]
+    assert LightGBMConfig().categorical_among(names) == names  # None: all of them
+    config = LightGBMConfig.from_params({"categorical": ["State", "Store"]})
+    assert config.categorical_among(names) == ["Store", "State"]
+
+
+@pytest.mark.parametrize(
+    ("categorical", "named"), [(["Store", "Shop"], "Shop"), ("Store", "list of variable names")]
+)
+def test_a_bad_categorical_list_is_named(categorical, named):
+    with pytest.raises(ParameterError, match=rf"categorical.*{named}"):
+        LightGBMConfig.from_params({"categorical": categorical}).categorical_among(["Store"])

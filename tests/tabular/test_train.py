@@ -78,3 +78,18 @@ def test_log_sales_refuses_zero_sales():
 def test_unknown_model_parameter_is_rejected():
     with pytest.raises(ValueError, match="unknown model parameters"):
         ModelConfig.from_params({"layer": [10]})
+
+
+def test_a_network_with_batch_norm_keeps_its_quality_under_the_moving_average():
+    frame = make_frame(6000, seed=1)
+    train, valid = frame.iloc[:5000], frame.iloc[5000:]
+    proc = TabularProcessor.fit(train, CAT_VARS, CONT_VARS)
+    data = [(proc.transform(part), part["Sales"].to_numpy()) for part in (train, valid)]
+    losses = {}
+    for ema in (None, 0.99):
+        config = TrainConfig(
+            epochs=3, batch_size=128, lr=3e-3, seed=0, device="cpu", progress=False, ema=ema
+        )
+        _, history = train_entity_model(proc, *data, SMALL, config)
+        losses[ema] = history[-1].valid_loss
+    assert losses[0.99] < 1.2 * losses[None]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
 from l6pipeline.nn.device import cpu_threads, resolve_device
@@ -141,6 +141,29 @@ def predict(
     return torch.cat(outputs).cpu()
 
 
+def ema_with_warmup(decay: float) -> Callable:
+    """An ``AveragedModel`` update: the exponential moving average with decay
+    ``min(decay, (1 + n) / (10 + n))`` at update ``n`` (timm's warm-up).
+
+    With a constant decay the untrained start keeps a weight of ``decay ** steps``: 2% after
+    4,000 steps at 0.999. For weights that is noise; for BatchNorm's running variance, which
+    starts at 1 and settles near 0.02 in the hidden layers here, it doubles the variance and
+    ruins the averaged network (measured: RMSPE 0.26 against 0.14). The warm-up forgets the
+    start within the first few hundred steps.
+    """
+
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
+        step_decay = min(decay, (1 + float(n)) / (10 + float(n)))
+        if torch.is_floating_point(averaged[0]) or torch.is_complex(averaged[0]):
+            torch._foreach_lerp_(averaged, current, 1 - step_decay)
+        else:  # integer buffers (BatchNorm's batch count)
+            for mean, value in zip(averaged, current, strict=True):
+                mean.copy_(mean * step_decay + value * (1 - step_decay))
+
+    return update
+
+
 def fit_one_cycle(
     model: nn.Module,
     loss_fn: LossFn,
@@ -217,9 +240,7 @@ def _fit_one_cycle(
     # evaluated, checkpointed and returned; the optimizer still steps the raw weights.
     averaged = None
     if config.ema is not None:
-        averaged = AveragedModel(
-            model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True
-        )
+        averaged = AveragedModel(model, multi_avg_fn=ema_with_warmup(config.ema), use_buffers=True)
     kept = model if averaged is None else averaged.module
     history: list[EpochResult] = []
     best = _BestEpoch(config.monitor)

@@ -2,7 +2,8 @@
 
 Every step is the training code itself, applied to what the model carries: the test table's
 pandera validation (:func:`~l6pipeline.rossmann.validation.validate_table`), the event features
-recomputed over the carried event history plus the new rows, the fitted processors
+recomputed over the carried event history plus the new rows, the stores' recent sales levels
+from the history's sales, the fitted processors
 (``TabularProcessor.from_dict(...).transform``, whose ``#na#`` code takes unseen categories),
 ``predict_sales`` and the submission rule (``Open == 0`` sells 0). Between events and
 prediction, the inference pipeline (:mod:`l6pipeline.serving.pipeline`) runs
@@ -24,6 +25,11 @@ from l6pipeline.errors import UserInputError
 from l6pipeline.rossmann.errors import RawDataError
 from l6pipeline.rossmann.features.events import EVENT_COLUMNS, EVENT_KEY, compute_event_features
 from l6pipeline.rossmann.features.joins import JoinError
+from l6pipeline.rossmann.features.recent import (
+    RecentSalesConfig,
+    recent_sales,
+    recent_sales_lag,
+)
 from l6pipeline.rossmann.schemas import COLUMNS
 from l6pipeline.rossmann.validation import validate_table
 from l6pipeline.tabular.processors import TabularProcessor
@@ -32,7 +38,7 @@ from l6pipeline.tabular.train import predict_sales
 
 #: The request columns (Kaggle's test.csv) and their validated dtypes.
 INPUT_COLUMNS: dict[str, str] = dict(COLUMNS["test"])
-HISTORY_COLUMNS = [*EVENT_KEY, *EVENT_COLUMNS]
+HISTORY_COLUMNS = [*EVENT_KEY, *EVENT_COLUMNS, "Sales"]
 _EXAMPLES = 5
 
 
@@ -51,12 +57,15 @@ def tables_cover_request() -> Iterator[None]:
 
 
 def event_history(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
-    """The rows the event windows look back / ahead on: (Store, Date, events) of train + test.
+    """The rows the event windows look back / ahead on and the recent sales levels are read
+    from: (Store, Date, events, Sales) of train + test (test rows have no sales).
 
-    The same rows ``compute_event_features`` sees in training, so a request for a training-time
-    test row gets exactly the event features the submission used.
+    The same rows ``compute_event_features`` and ``compute_recent_sales`` see in training, so a
+    request for a training-time test row gets exactly the features the submission used.
     """
-    return pd.concat([train[HISTORY_COLUMNS], test[HISTORY_COLUMNS]], ignore_index=True)
+    return pd.concat(
+        [train[HISTORY_COLUMNS], test.reindex(columns=HISTORY_COLUMNS)], ignore_index=True
+    )
 
 
 def date_coverage(
@@ -148,6 +157,17 @@ def request_events(rows: pd.DataFrame, history: pd.DataFrame, window: int) -> pd
     key = pd.MultiIndex.from_frame(own[list(EVENT_KEY)])
     replaced = key.isin(pd.MultiIndex.from_frame(rows[list(EVENT_KEY)]))
     return compute_event_features(own.loc[~replaced], rows, window)
+
+
+def request_recent_sales(
+    rows: pd.DataFrame, history: pd.DataFrame, params: Mapping
+) -> pd.DataFrame:
+    """The recent sales levels of the request's (Store, Date) from the history's sales, with
+    the lag training used (the history is training's train + test); NaN, which
+    ``FillMissing`` fills, where a span holds no carried sale."""
+    lag = recent_sales_lag(history, history, params)
+    own = history.loc[history["Store"].isin(rows["Store"].unique())]
+    return recent_sales(own, rows, lag, RecentSalesConfig.from_params(params).spans)
 
 
 def predict_request(

@@ -32,18 +32,33 @@ DEFAULT_PARAMS = {
 
 @dataclass(frozen=True)
 class LightGBMConfig:
-    """Rounds (at most), early stopping, seed, and LightGBM's own parameters (``lgb_params``,
-    passed through: LightGBM checks those itself)."""
+    """Rounds (at most), early stopping, seed, which variables are unordered categories, and
+    LightGBM's own parameters (``lgb_params``, passed through: LightGBM checks those itself).
+
+    ``categorical`` names the variables LightGBM splits as unordered sets (a store, a state);
+    every other category code is split as an ordered number, which Categorify's codes are
+    (sorted values): a year, a week or a day count keeps its order. ``None``: all of them,
+    which on the real data lets LightGBM fit weeks and days as unrelated labels.
+    """
 
     num_boost_round: int = 500
     early_stopping_rounds: int | None = None
     seed: int = 42
+    categorical: tuple[str, ...] | None = None
     lgb_params: Mapping = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_int("num_boost_round", self.num_boost_round, minimum=1)
         check_int("early_stopping_rounds", self.early_stopping_rounds, minimum=1, optional=True)
         check_int("seed", self.seed, minimum=0)
+        if self.categorical is not None:
+            if isinstance(self.categorical, str) or not all(
+                isinstance(name, str) for name in self.categorical
+            ):
+                raise ParameterError(
+                    "categorical", "must be a list of variable names (or null)", self.categorical
+                )
+            object.__setattr__(self, "categorical", tuple(self.categorical))
         if not isinstance(self.lgb_params, Mapping):
             raise ParameterError(
                 "lgb_params", "must be a mapping of LightGBM parameters", self.lgb_params
@@ -52,6 +67,19 @@ class LightGBMConfig:
     @classmethod
     def from_params(cls, params: Mapping) -> LightGBMConfig:
         return cls(**known_params(params, cls.__dataclass_fields__, "LightGBM"))
+
+    def categorical_among(self, cat_names: Sequence[str]) -> list[str]:
+        """The category columns of ``cat_names`` that LightGBM treats as unordered."""
+        if self.categorical is None:
+            return list(cat_names)
+        unknown = sorted(set(self.categorical) - set(cat_names))
+        if unknown:
+            raise ParameterError(
+                "categorical",
+                f"names variables that are not categorical inputs of the model: {unknown}",
+                list(self.categorical),
+            )
+        return [name for name in cat_names if name in self.categorical]
 
 
 def feature_frame(arrays: TabularArrays, cat_names: Sequence[str], cont_names: Sequence[str]):

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field, replace
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from torch import nn
 
-from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle
+from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.tabular import baseline
 from l6pipeline.tabular.backtest import (
     Choices,
@@ -32,16 +31,10 @@ from l6pipeline.tabular.backtest import (
 )
 from l6pipeline.tabular.baseline import LightGBMConfig
 from l6pipeline.tabular.ensemble import EnsembleConfig, SalesEnsemble
-from l6pipeline.tabular.metrics import log_sales, rmspe
+from l6pipeline.tabular.metrics import rmspe
 from l6pipeline.tabular.model import TabularModel
 from l6pipeline.tabular.processors import TabularArrays, TabularProcessor
-from l6pipeline.tabular.train import (
-    ModelConfig,
-    as_tensors,
-    initial_model,
-    member_seeds,
-    rmspe_metric,
-)
+from l6pipeline.tabular.train import ModelConfig, member_seeds, train_entity_model
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +102,9 @@ def _train_networks(
 ) -> tuple[list[TabularModel], list[dict], list[list[dict]], np.ndarray | None]:
     """The ensemble's networks (seeds ``seed, seed + 1, ...``): the models, their curve rows,
     their per-epoch states (if kept) and the members' mean log sales on ``window`` per epoch."""
-    train_x, train_sales = train
-    valid = None if window is None else as_tensors(window[0], log_sales(window[1]))
     networks, rows, states, logs = [], [], [], []
     for member, seed in enumerate(member_seeds(procedure.train.seed, procedure.ensemble.members)):
         config = replace(procedure.train, seed=seed, monitor=None, patience=None)
-        model = initial_model(processor, train_sales, procedure.model, seed)
         clock = [time.perf_counter()]
 
         def end_of_epoch(result: EpochResult, member: int = member, clock: list = clock) -> None:
@@ -127,21 +117,13 @@ def _train_networks(
             if on_epoch_end is not None:
                 on_epoch_end(label, member, result)
 
-        history = fit_one_cycle(
-            model,
-            nn.functional.mse_loss,
-            train=as_tensors(train_x, log_sales(train_sales)),
-            valid=valid,
-            config=config,
-            metrics=None if valid is None else {"rmspe": rmspe_metric},
-            on_epoch_end=end_of_epoch,
-            stop_after=stop_after,
-            keep_states=keep_states,
+        model, history = train_entity_model(
+            processor, train, window, procedure.model, config, end_of_epoch, stop_after, keep_states
         )
-        networks.append(model.cpu().eval())
+        networks.append(model)
         if keep_states:
             states.append([result.state for result in history])
-        if valid is not None:
+        if window is not None:
             logs.append(np.stack([r.predictions.double().numpy().ravel() for r in history]))
     return networks, rows, states, (np.mean(logs, axis=0) if logs else None)
 
@@ -157,30 +139,23 @@ def _train_booster(
     with its per-round RMSPE there; without a window, exactly ``min_rounds`` rounds."""
     names = (processor.cat_names, processor.cont_vars)
     frame = baseline.feature_frame(train[0], *names)
+    window_frame = None if window is None else baseline.feature_frame(window[0], *names)
     curve: list[float] = []
     start = time.perf_counter()
-    if window is None:
-        booster = baseline.train_lightgbm(
-            (frame, train[1]),
-            processor.cat_names,
-            num_boost_round=min_rounds,
-            params=config.lgb_params,
-            seed=config.seed,
-        )
-        return booster, curve, None, time.perf_counter() - start
-    window_frame = baseline.feature_frame(window[0], *names)
     booster = baseline.train_lightgbm(
         (frame, train[1]),
-        processor.cat_names,
-        num_boost_round=config.num_boost_round,
+        config.categorical_among(processor.cat_names),
+        num_boost_round=min_rounds if window is None else config.num_boost_round,
         params=config.lgb_params,
         seed=config.seed,
-        valid=(window_frame, window[1]),
+        valid=None if window is None else (window_frame, window[1]),
         early_stopping_rounds=config.early_stopping_rounds or config.num_boost_round,
         curve=curve,
         min_rounds=min_rounds,
     )
     seconds = time.perf_counter() - start
+    if window is None:
+        return booster, curve, None, seconds
 
     def log_sales_at(rounds: int) -> np.ndarray:
         return booster.predict(window_frame, num_iteration=rounds)

@@ -112,28 +112,33 @@ def find_learning_rate(
 def train_entity_model(
     processor: TabularProcessor,
     train: tuple[TabularArrays, np.ndarray],
-    valid: tuple[TabularArrays, np.ndarray],
+    valid: tuple[TabularArrays, np.ndarray] | None,
     model_config: ModelConfig,
     train_config: TrainConfig,
     on_epoch_end: Callable[[EpochResult], None] | None = None,
+    stop_after: int | None = None,
+    keep_states: bool = False,
 ) -> tuple[TabularModel, list[EpochResult]]:
     """Train on ``(arrays, sales)`` pairs; the loss is MSE on log sales (fast.ai's
     ``tabular_learner(...).fit_one_cycle`` with the lesson's ``log=True`` target).
 
     The seed is set before the model is built, so initial weights, dropout masks and batch
-    order all follow from ``train_config.seed``. With ``train_config.monitor = "rmspe"`` the
-    model returned holds the epoch with the best validation RMSPE.
+    order all follow from ``train_config.seed``. With ``valid``, every epoch reports the exact
+    RMSPE there (and ``monitor = "rmspe"`` keeps the best epoch); ``stop_after`` and
+    ``keep_states`` are :func:`~l6pipeline.nn.training.fit_one_cycle`'s.
     """
-    (train_x, train_sales), (valid_x, valid_sales) = train, valid
+    train_x, train_sales = train
     model = initial_model(processor, train_sales, model_config, train_config.seed)
     history = fit_one_cycle(
         model,
         nn.functional.mse_loss,
         train=as_tensors(train_x, log_sales(train_sales)),
-        valid=as_tensors(valid_x, log_sales(valid_sales)),
+        valid=None if valid is None else as_tensors(valid[0], log_sales(valid[1])),
         config=train_config,
-        metrics={"rmspe": rmspe_metric},
+        metrics=None if valid is None else {"rmspe": rmspe_metric},
         on_epoch_end=on_epoch_end,
+        stop_after=stop_after,
+        keep_states=keep_states,
     )
     return model.cpu().eval(), history
 

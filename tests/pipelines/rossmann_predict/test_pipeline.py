@@ -78,6 +78,7 @@ def test_inference_pipeline_reads_the_request_and_training_outputs_only():
         "rossmann_model",
         "params:rossmann_data.trend_alignment",
         "params:rossmann_data.event_window_rows",
+        "params:rossmann_data.recent_sales",
     }
     assert create_pipeline().inputs() == {"rossmann_predict_input", "params:rossmann_predict"}
 

@@ -82,6 +82,35 @@ def events(rows: list[dict], window: int = 7) -> dict[tuple, dict]:
     return out
 
 
+def recent_sales(
+    train: list[dict], keys: list[tuple], spans=(28, 91, 365), lag: int | None = None
+) -> dict[tuple, dict]:
+    """(Store, date) -> the mean of log(Sales) of the store's days with sales in the ``span``
+    days ending ``lag`` days before (NaN with fewer than span // 4 such days); the trend is the
+    shortest span's mean minus the longest's. ``lag`` None: days from the last sale to the
+    last key."""
+    sales = {}
+    for row in train:
+        if row["Sales"] > 0:
+            sales[(row["Store"], _date(row["Date"]))] = math.log(row["Sales"])
+    if lag is None:
+        lag = (max(day for _, day in keys) - max(day for _, day in sales)).days
+    out = {}
+    for store, day in keys:
+        feats = {}
+        for span in spans:
+            last = day - dt.timedelta(days=lag)
+            window = [last - dt.timedelta(days=k) for k in range(span)]
+            values = [sales[(store, d)] for d in window if (store, d) in sales]
+            enough = len(values) >= max(1, span // 4)
+            feats[f"RecentSales{span}"] = sum(values) / len(values) if enough else math.nan
+        feats["RecentSalesTrend"] = (
+            feats[f"RecentSales{min(spans)}"] - feats[f"RecentSales{max(spans)}"]
+        )
+        out[(store, day)] = feats
+    return out
+
+
 # --- competition / Promo2 -------------------------------------------------------------------
 
 
@@ -179,6 +208,8 @@ def feature_rows(
     by_state, national = trend_tables(tables["googletrend"])
     event_rows = _records(tables["train"]) + _records(tables["test"])
     event_feats = events(event_rows)
+    keys = [(r["Store"], _date(r["Date"])) for r in event_rows]
+    recent = recent_sales(_records(tables["train"]), keys)
 
     out = []
     for row in _records(tables[split]):
@@ -197,6 +228,7 @@ def feature_rows(
         feat.update({k: v for k, v in w.items() if k not in ("file", "Date")})
         feat.update(competition(day, store))
         feat.update(event_feats[(row["Store"], day)])
+        feat.update(recent[(row["Store"], day)])
         feat["StateHoliday"] = str(row["StateHoliday"]) != "0"
         out.append(feat)
     return out

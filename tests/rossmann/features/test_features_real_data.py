@@ -8,6 +8,7 @@ import pytest
 
 from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.rossmann.features.events import event_feature_columns
+from l6pipeline.rossmann.features.recent import recent_sales_columns
 from l6pipeline.rossmann.raw_io import read_raw_csv
 from l6pipeline.rossmann.schemas import NULLABLE, TABLES, file_name
 from l6pipeline.rossmann.validation import validate_tables
@@ -44,7 +45,9 @@ def test_one_training_row_per_nonzero_sales_row(validated, features):
 
 def test_no_unexpected_nulls(features):
     # Nulls only where the source tables may have them (store and weather gaps, test Open).
-    allowed = NULLABLE["store"] | NULLABLE["weather"] | NULLABLE["test"]
+    # ... and the recent sales levels where a store has no sale in a span (its first year).
+    recent = {c for c in features[0].columns if c.startswith("RecentSales")}
+    allowed = NULLABLE["store"] | NULLABLE["weather"] | NULLABLE["test"] | recent
     for frame in features:
         with_nulls = set(frame.columns[frame.isna().any()])
         assert with_nulls <= allowed, with_nulls - allowed
@@ -105,7 +108,11 @@ def test_fastai_alignment_reproduces_the_lesson_notebook(validated):
     lesson = lesson_tables(subset)
     for mine, theirs in zip(ours, lesson, strict=True):
         assert len(mine) == len(theirs)
-        for col in mine.columns:
+        # every column of the lesson's; the recent sales levels are ours alone
+        assert {c for c in mine.columns if c not in theirs.columns} == set(
+            recent_sales_columns((28, 91, 365))
+        )
+        for col in theirs.columns.intersection(mine.columns):
             got, want = mine[col], theirs[col].reset_index(drop=True)
             if pd.api.types.is_datetime64_any_dtype(got):
                 want = pd.to_datetime(want).astype(got.dtype)

@@ -26,6 +26,7 @@ from l6pipeline.rossmann.features.build import (
     filter_sales,
     join_events,
     join_google_trend,
+    join_recent_sales,
     join_store,
     join_store_states,
     join_weather,
@@ -34,12 +35,14 @@ from l6pipeline.rossmann.features.build import (
 )
 from l6pipeline.rossmann.features.events import WINDOW_ROWS, compute_event_features
 from l6pipeline.rossmann.features.partitions import partition_by_store, per_store_partition
+from l6pipeline.rossmann.features.recent import compute_recent_sales, recent_sales_lag
 from l6pipeline.rossmann.schemas import TABLES
 
 SPLITS = ("train", "test")
 OUTPUTS = tuple(f"rossmann_{split}_features" for split in SPLITS)
 ALIGNMENT = "params:rossmann_data.trend_alignment"
 WINDOW = "params:rossmann_data.event_window_rows"
+RECENT = "params:rossmann_data.recent_sales"
 PARTITIONS = "params:rossmann_data_store_partitions"
 
 
@@ -75,6 +78,14 @@ ROW_STEPS: tuple[RowStep, ...] = (
     RowStep(
         "join_events", join_events, "events", ("rossmann_events",), named=True, copartition=True
     ),
+    RowStep(
+        "join_recent_sales",
+        join_recent_sales,
+        "recent_sales",
+        ("rossmann_recent_sales",),
+        named=True,
+        copartition=True,
+    ),
 )
 
 
@@ -87,7 +98,8 @@ def _node_func(kernel: Callable, copartition: bool = False, **kwargs: Any) -> Ca
 
 
 def shared_pipeline() -> Pipeline:
-    """Small tables once, the store partitioning, and the events over train + test."""
+    """Small tables once, the store partitioning, and the events and recent sales levels over
+    train + test."""
     return Pipeline(
         [
             Node(
@@ -119,6 +131,23 @@ def shared_pipeline() -> Pipeline:
                 ["rossmann_train_by_store", "rossmann_test_by_store", WINDOW],
                 "rossmann_events",
                 name="compute_event_features",
+            ),
+            Node(
+                recent_sales_lag,
+                ["validated_train", "validated_test", RECENT],
+                "rossmann_recent_sales_lag",
+                name="recent_sales_lag",
+            ),
+            Node(
+                _node_func(compute_recent_sales),
+                [
+                    "rossmann_train_by_store",
+                    "rossmann_test_by_store",
+                    "rossmann_recent_sales_lag",
+                    RECENT,
+                ],
+                "rossmann_recent_sales",
+                name="compute_recent_sales",
             ),
             Node(
                 _node_func(filter_sales),
@@ -160,6 +189,7 @@ def run_feature_pipeline(
     alignment: str = "google_week",
     window: int = WINDOW_ROWS,
     partitions: int = 0,
+    recent_sales: Mapping | None = None,
 ) -> dict[str, Any]:
     """``outputs`` (catalog names, e.g. ``rossmann_store``) of a Kedro run of the feature nodes
     on the seven validated ``tables`` (by table name) in memory; only the nodes they need run."""
@@ -168,6 +198,7 @@ def run_feature_pipeline(
         ALIGNMENT: alignment,
         WINDOW: window,
         PARTITIONS: partitions,
+        RECENT: dict(recent_sales or {}),  # {}: RecentSalesConfig's defaults
     }
     return run_in_memory(create_feature_pipeline(), inputs, outputs)
 
@@ -177,6 +208,7 @@ def build_feature_tables(
     alignment: str = "google_week",
     window: int = WINDOW_ROWS,
     partitions: int = 0,
+    recent_sales: Mapping | None = None,
 ) -> tuple[Any, Any]:
     """(training features, test features) from the validated tables: a Kedro run of
     :func:`create_feature_pipeline` on the tables in memory.
@@ -186,5 +218,5 @@ def build_feature_tables(
     that many Dask partitions of whole stores: the results are then lazy Dask frames (rows
     grouped by partition, not in file order). The default is pandas in, pandas out.
     """
-    results = run_feature_pipeline(tables, OUTPUTS, alignment, window, partitions)
+    results = run_feature_pipeline(tables, OUTPUTS, alignment, window, partitions, recent_sales)
     return results[OUTPUTS[0]], results[OUTPUTS[1]]

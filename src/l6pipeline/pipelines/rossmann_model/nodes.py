@@ -19,10 +19,11 @@ from matplotlib.figure import Figure
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.nn.lr_finder import LRFinderConfig
 from l6pipeline.params import ParameterError
+from l6pipeline.rossmann.features.recent import recent_sales_lag
 from l6pipeline.serving import inference
 from l6pipeline.serving.mlflow_model import log_pipeline_model
 from l6pipeline.tabular import plots
-from l6pipeline.tabular.backtest import SplitConfig, rolling_windows
+from l6pipeline.tabular.backtest import SplitConfig, Window, rolling_windows
 from l6pipeline.tabular.baseline import LightGBMConfig
 from l6pipeline.tabular.ensemble import EnsembleConfig, SalesEnsemble
 from l6pipeline.tabular.metrics import per_store_rmspe
@@ -47,8 +48,31 @@ def _columns(params: Mapping) -> list[str]:
     return list(dict.fromkeys(needed))
 
 
+def _check_recent_sales_lag(
+    windows: list[Window],
+    window_rows: int | None,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    recent_params: Mapping,
+) -> None:
+    """A window longer than the recent-sales lag would let its late rows read sales from
+    inside it: the backtest would not be a forecast."""
+    lag = recent_sales_lag(train, test, recent_params)
+    longest = max((w.end - w.start).days + 1 for w in windows)
+    if longest > lag:
+        raise ParameterError(
+            "window_rows",
+            f"gives windows of up to {longest} days, longer than the recent-sales lag of {lag} "
+            "days (rossmann_data.recent_sales): lower window_rows or raise lag_days",
+            window_rows,
+        ).within("rossmann_model.split")
+
+
 def select_rows(
-    train_features: pd.DataFrame, test_features: pd.DataFrame, params: Mapping
+    train_features: pd.DataFrame,
+    test_features: pd.DataFrame,
+    params: Mapping,
+    recent_params: Mapping,
 ) -> tuple[pd.DataFrame, dict]:
     """The labelled rows (the columns the model reads) and the backtest windows cut from
     their end: ``backtest_folds`` windows to measure on and one before them to tune on."""
@@ -57,6 +81,10 @@ def select_rows(
     rows = train_features[columns].sort_values(["Date", "Store"], ignore_index=True)
     window_rows = validation_size(split.window_rows, len(test_features))
     windows = rolling_windows(rows["Date"], window_rows, split.backtest_folds + 1)
+    if any(name.startswith("RecentSales") for name in columns):
+        _check_recent_sales_lag(
+            windows, split.window_rows, train_features, test_features, recent_params
+        )
     for window in windows:
         logger.info(
             "window %s: %s..%s, %d rows",
@@ -114,7 +142,7 @@ def find_learning_rate(
     return found, figure
 
 
-def _procedure(
+def build_procedure(
     params: Mapping,
     model_params: Mapping,
     train_params: Mapping,
@@ -122,8 +150,9 @@ def _procedure(
     lightgbm_params: Mapping,
     lr_finder: dict,
 ) -> Procedure:
-    """The typed configs; ``lr: auto`` becomes the LR finder's suggestion. The kept epoch is a
-    choice of the backtest, so ``monitor`` / ``patience`` are refused here."""
+    """The typed settings every fit follows, built once for the backtest and the refit;
+    ``lr: auto`` becomes the LR finder's suggestion. The kept epoch is a choice of the
+    backtest, so ``monitor`` / ``patience`` are refused here."""
     for key in ("monitor", "patience"):
         if train_params.get(key) is not None:
             raise ParameterError(
@@ -136,13 +165,18 @@ def _procedure(
     if config.lr == "auto":
         config = replace(config, lr=lr_finder["suggested_lr"])
         logger.info("lr: auto -> %.2e (the LR finder's suggestion)", config.lr)
+    lightgbm = LightGBMConfig.from_params(lightgbm_params)
+    try:
+        lightgbm.categorical_among(params["cat_vars"])
+    except ParameterError as error:
+        raise error.within("rossmann_model_baseline") from None
     return Procedure(
         params["cat_vars"],
         params["cont_vars"],
         ModelConfig.from_params(model_params),
         config,
         EnsembleConfig.from_params(ensemble_params),
-        LightGBMConfig.from_params(lightgbm_params),
+        lightgbm,
     )
 
 
@@ -160,22 +194,9 @@ def _log_epoch(label: str, member: int, result: EpochResult) -> None:
     )
 
 
-def backtest(
-    rows: pd.DataFrame,
-    layout: dict,
-    params: Mapping,
-    model_params: Mapping,
-    train_params: Mapping,
-    ensemble_params: Mapping,
-    lightgbm_params: Mapping,
-    refit: bool,
-    lr_finder: dict,
-) -> BacktestResult:
+def backtest(rows: pd.DataFrame, layout: dict, procedure: Procedure, refit: bool) -> BacktestResult:
     """The procedure on every prefix, oldest first: choices on each window, the backtest on
     the next (:func:`l6pipeline.tabular.procedure.run_backtest`); one MLflow child run each."""
-    procedure = _procedure(
-        params, model_params, train_params, ensemble_params, lightgbm_params, lr_finder
-    )
     return run_backtest(
         rows,
         procedure,
@@ -188,21 +209,10 @@ def backtest(
 
 
 def refit_model(
-    rows: pd.DataFrame,
-    result: BacktestResult,
-    params: Mapping,
-    model_params: Mapping,
-    train_params: Mapping,
-    ensemble_params: Mapping,
-    lightgbm_params: Mapping,
-    refit: bool,
-    lr_finder: dict,
+    rows: pd.DataFrame, result: BacktestResult, procedure: Procedure, refit: bool
 ) -> tuple[SalesEnsemble, dict]:
     """The model that predicts the test set: refitted on every labelled row with the choices
     made on ``W1`` (``rossmann_model_refit: true``), or the last prefix's model (false)."""
-    procedure = _procedure(
-        params, model_params, train_params, ensemble_params, lightgbm_params, lr_finder
-    )
     with child_run("refit" if refit else "last_prefix", {"refit": refit}):
         model, processor, _ = final_model(rows, procedure, result, refit, on_epoch_end=_log_epoch)
     artifact = processor.to_dict()
@@ -334,7 +344,7 @@ def log_model(
 ) -> None:
     """Log the whole pipeline from raw rows as one MLflow model (if a run is active).
 
-    The model (``name``, a kedro-mlflow ``KedroPipelineModel``) takes rows shaped
+    The model (``name``, one pyfunc model, :mod:`l6pipeline.serving`) takes rows shaped
     like Kaggle's test.csv and returns ``Id, Sales``; it carries this run's model and
     processors, ``rossmann_data``'s joined store / trend / weather tables and parameters, and
     the event history (see ``docs/serving.md``).

@@ -15,15 +15,7 @@ from kedro.pipeline import Node, Pipeline
 from l6pipeline.pipelines.rossmann_model import nodes
 
 PARAMS = "params:rossmann_model"
-PROCEDURE = [
-    PARAMS,
-    "params:rossmann_model_network",
-    "params:rossmann_model_train",
-    "params:rossmann_model_ensemble",
-    "params:rossmann_model_baseline",
-    "params:rossmann_model_refit",
-    "rossmann_lr_finder",
-]
+REFIT = "params:rossmann_model_refit"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -31,7 +23,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.select_rows,
-                ["rossmann_train_features", "rossmann_test_features", PARAMS],
+                [
+                    "rossmann_train_features",
+                    "rossmann_test_features",
+                    PARAMS,
+                    "params:rossmann_data.recent_sales",
+                ],
                 ["rossmann_model_rows", "rossmann_backtest_windows"],
                 name="select_rows",
             ),
@@ -49,14 +46,27 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="find_learning_rate",
             ),
             Node(
+                nodes.build_procedure,
+                [
+                    PARAMS,
+                    "params:rossmann_model_network",
+                    "params:rossmann_model_train",
+                    "params:rossmann_model_ensemble",
+                    "params:rossmann_model_baseline",
+                    "rossmann_lr_finder",
+                ],
+                "rossmann_procedure",
+                name="build_procedure",
+            ),
+            Node(
                 nodes.backtest,
-                ["rossmann_model_rows", "rossmann_backtest_windows", *PROCEDURE],
+                ["rossmann_model_rows", "rossmann_backtest_windows", "rossmann_procedure", REFIT],
                 "rossmann_backtest",
                 name="backtest",
             ),
             Node(
                 nodes.refit_model,
-                ["rossmann_model_rows", "rossmann_backtest", *PROCEDURE],
+                ["rossmann_model_rows", "rossmann_backtest", "rossmann_procedure", REFIT],
                 ["rossmann_model", "rossmann_processors"],
                 name="refit_model",
             ),

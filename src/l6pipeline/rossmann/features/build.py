@@ -103,6 +103,11 @@ def join_events(rows: pd.DataFrame, events: pd.DataFrame, name: str = "rows") ->
     return replace_columns(joined, {"StateHoliday": state_holiday_flag(joined["StateHoliday"])})
 
 
+def join_recent_sales(rows: pd.DataFrame, recent: pd.DataFrame, name: str = "rows") -> pd.DataFrame:
+    """Rows with their store's recent sales level (:mod:`.recent`) of their (Store, Date)."""
+    return left_join(rows, recent, list(EVENT_KEY), name=f"{name} <- recent sales")
+
+
 __all__ = [
     "JoinError",
     "add_competition_promo2",
@@ -110,6 +115,7 @@ __all__ = [
     "filter_sales",
     "join_events",
     "join_google_trend",
+    "join_recent_sales",
     "join_store",
     "join_store_states",
     "join_weather",

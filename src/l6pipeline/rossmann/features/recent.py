@@ -1,0 +1,125 @@
+"""A store's recent sales level, read only from days a forecast could know.
+
+The lesson's features describe the calendar and the store, not how the store has been selling
+lately; the Rossmann winners added that. Here, for a row of store ``s`` on day ``d``,
+``RecentSales<span>`` is the mean log sales of ``s`` over the ``span`` days ending ``lag`` days
+before ``d`` (days ``d - lag - span + 1 .. d - lag``; closed days and days without a row do not
+count), and ``RecentSalesTrend`` the shortest span's mean minus the longest's. With ``lag`` at
+least the forecast horizon (48 days for Kaggle's test.csv), every row of a test period, or of a
+backtest window, reads only sales from before the period starts: leak-free by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from l6pipeline.params import ParameterError, check_each, check_int, known_params
+
+from .events import EVENT_KEY
+
+#: The column of the latest-minus-longest difference.
+TREND_COLUMN = "RecentSalesTrend"
+
+
+def recent_sales_columns(spans: Sequence[int]) -> list[str]:
+    """Names of the columns :func:`recent_sales` adds besides the keys."""
+    return [f"RecentSales{span}" for span in spans] + ([TREND_COLUMN] if len(spans) > 1 else [])
+
+
+@dataclass(frozen=True)
+class RecentSalesConfig:
+    """``rossmann_data.recent_sales``: ``lag_days`` (``None``: the forecast horizon of the
+    data, see :meth:`lag_for`) and the ``spans`` (days) of the means."""
+
+    lag_days: int | None = None
+    spans: tuple[int, ...] = (28, 91, 365)
+
+    def __post_init__(self) -> None:
+        check_int("lag_days", self.lag_days, minimum=1, optional=True)
+        check_each(check_int, "spans", self.spans, minimum=1)
+        if not self.spans or len(set(self.spans)) != len(self.spans):
+            raise ParameterError(
+                "spans", "must be one or more different numbers of days", self.spans
+            )
+        object.__setattr__(self, "spans", tuple(sorted(self.spans)))
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> RecentSalesConfig:
+        return cls(**known_params(params, cls.__dataclass_fields__, "recent_sales"))
+
+    def lag(self, last_sale: pd.Timestamp | None, last_day: pd.Timestamp) -> int:
+        """The lag for data whose last sale is ``last_sale`` and last (test) day ``last_day``:
+        the days between, the horizon a forecast must reach; an explicit ``lag_days`` shorter
+        than that is refused (it would read sales the forecast cannot know)."""
+        horizon = 0 if pd.isna(last_sale) else (pd.Timestamp(last_day) - last_sale).days
+        if self.lag_days is None:
+            return max(horizon, 1)
+        if self.lag_days < horizon:
+            raise ParameterError(
+                "lag_days",
+                f"must be at least the forecast horizon, {horizon} days from the last sale "
+                "to the last test day (or null: that horizon)",
+                self.lag_days,
+            ).within("rossmann_data.recent_sales")
+        return self.lag_days
+
+
+def _sold(history: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``history`` with positive sales (none when it has no ``Sales``)."""
+    if "Sales" not in history.columns:
+        return history.iloc[:0].assign(Sales=np.float64(0))
+    return history.loc[history["Sales"].to_numpy(dtype=float, na_value=0) > 0]
+
+
+def recent_sales(
+    history: pd.DataFrame, keys: pd.DataFrame, lag_days: int, spans: Sequence[int]
+) -> pd.DataFrame:
+    """The recent-sales columns for each (Store, Date) of ``keys``, from the ``Sales`` of
+    ``history`` (rows without positive sales are ignored; ``Sales`` may be absent or missing,
+    as for test rows). A row with no sale in a span gets NaN there."""
+    out = keys[list(EVENT_KEY)].drop_duplicates().reset_index(drop=True)
+    sold = _sold(history)
+    if sold.empty or out.empty:
+        return out.assign(**{column: np.nan for column in recent_sales_columns(spans)})
+    log_sales = np.log(sold["Sales"].to_numpy(np.float64))
+    by_day = pd.Series(log_sales, index=pd.MultiIndex.from_frame(sold[list(EVENT_KEY)]))
+    wide = by_day.groupby(level=list(EVENT_KEY)).mean().unstack("Store")  # Date x Store
+    days = pd.date_range(
+        min(wide.index.min(), out["Date"].min()), max(wide.index.max(), out["Date"].max())
+    )
+    wide = wide.reindex(index=days, columns=np.union1d(wide.columns, out["Store"].unique()))
+    row = wide.index.get_indexer(out["Date"])
+    col = wide.columns.get_indexer(out["Store"])
+    for span in sorted(spans):
+        means = wide.rolling(span, min_periods=max(1, span // 4)).mean().shift(lag_days)
+        out[f"RecentSales{span}"] = means.to_numpy()[row, col]
+    if len(spans) > 1:
+        out[TREND_COLUMN] = out[f"RecentSales{min(spans)}"] - out[f"RecentSales{max(spans)}"]
+    return out
+
+
+def _value(scalar: Any) -> Any:
+    """A pandas scalar as is, a Dask one computed."""
+    return scalar.compute() if hasattr(scalar, "compute") else scalar
+
+
+def recent_sales_lag(train: Any, test: Any, params: Mapping) -> int:
+    """The lag of ``params`` (``rossmann_data.recent_sales``) for the whole of train + test
+    (pandas or Dask frames), resolved once: a store partition alone could see another
+    horizon."""
+    last_sale = _value(train["Date"][train["Sales"] > 0].max())
+    last_day = max(_value(train["Date"].max()), _value(test["Date"].max()))
+    return RecentSalesConfig.from_params(params).lag(last_sale, last_day)
+
+
+def compute_recent_sales(
+    train: pd.DataFrame, test: pd.DataFrame, lag_days: int, params: Mapping
+) -> pd.DataFrame:
+    """:func:`recent_sales` for every (Store, Date) of train and test, from train's sales."""
+    history = pd.concat([train[[*EVENT_KEY, "Sales"]], test[list(EVENT_KEY)]], ignore_index=True)
+    return recent_sales(history, history, lag_days, RecentSalesConfig.from_params(params).spans)

@@ -1,7 +1,8 @@
 """fast.ai's tabular processors, written in pandas/NumPy: FillMissing, Categorify, Normalize.
 
-Each one is fitted on the training split only and then applied unchanged to validation, test
-and later inference data. :class:`TabularProcessor` chains them in fast.ai's order
+Each one is fitted on the rows a model trains on only (a prefix of the backtest, or every
+labelled row for the refit) and then applied unchanged to the window after it, test and later
+inference data. :class:`TabularProcessor` chains them in fast.ai's order
 (FillMissing -> Categorify -> Normalize) and is saved as one JSON-able artifact
 (:meth:`TabularProcessor.to_dict` / :meth:`TabularProcessor.from_dict`).
 """

@@ -347,7 +347,7 @@ def log_model(
     The model (``name``, one pyfunc model, :mod:`l6pipeline.serving`) takes rows shaped
     like Kaggle's test.csv and returns ``Id, Sales``; it carries this run's model and
     processors, ``rossmann_data``'s joined store / trend / weather tables and parameters, and
-    the event history (see ``docs/serving.md``).
+    the event history with the training sales (see ``docs/serving.md``).
     """
     if mlflow.active_run() is None:
         logger.info("no active MLflow run: the model is not logged to MLflow")

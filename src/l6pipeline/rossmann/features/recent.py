@@ -28,13 +28,14 @@ TREND_COLUMN = "RecentSalesTrend"
 
 def recent_sales_columns(spans: Sequence[int]) -> list[str]:
     """Names of the columns :func:`recent_sales` adds besides the keys."""
-    return [f"RecentSales{span}" for span in spans] + ([TREND_COLUMN] if len(spans) > 1 else [])
+    means = [f"RecentSales{span}" for span in sorted(spans)]
+    return means + ([TREND_COLUMN] if len(spans) > 1 else [])
 
 
 @dataclass(frozen=True)
 class RecentSalesConfig:
     """``rossmann_data.recent_sales``: ``lag_days`` (``None``: the forecast horizon of the
-    data, see :meth:`lag_for`) and the ``spans`` (days) of the means."""
+    data, see :meth:`lag`) and the ``spans`` (days) of the means."""
 
     lag_days: int | None = None
     spans: tuple[int, ...] = (28, 91, 365)
@@ -81,7 +82,8 @@ def recent_sales(
 ) -> pd.DataFrame:
     """The recent-sales columns for each (Store, Date) of ``keys``, from the ``Sales`` of
     ``history`` (rows without positive sales are ignored; ``Sales`` may be absent or missing,
-    as for test rows). A row with no sale in a span gets NaN there."""
+    as for test rows). A span with fewer than ``span // 4`` days of sales (a store's first
+    year, a long closure) gives NaN, which ``FillMissing`` fills and flags."""
     out = keys[list(EVENT_KEY)].drop_duplicates().reset_index(drop=True)
     sold = _sold(history)
     if sold.empty or out.empty:

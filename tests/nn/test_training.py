@@ -9,8 +9,16 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import get_ema_multi_avg_fn
 
-from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
+from l6pipeline.nn import (
+    EmbeddingTable,
+    EpochResult,
+    TrainConfig,
+    fit_one_cycle,
+    predict,
+    seed_everything,
+)
 from l6pipeline.nn.training import ema_with_warmup, make_optimizer, parameter_groups
+from l6pipeline.params import ParameterError
 
 
 def _regression_data(n: int, seed: int):
@@ -73,11 +81,19 @@ def test_on_epoch_end_gets_every_epoch():
 
 
 def test_weight_decay_skips_biases_and_norms():
-    model = nn.Sequential(nn.Embedding(5, 3), nn.Linear(3, 2), nn.BatchNorm1d(2))
+    table = EmbeddingTable([(5, 3), (2, 2)])
+    model = nn.Sequential(nn.Embedding(5, 3), table, nn.Linear(3, 2), nn.BatchNorm1d(2))
     decay, no_decay = parameter_groups(model, wd=0.1)
     assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
-    assert {p.ndim for p in decay["params"]} == {2} and len(decay["params"]) == 2
-    assert {p.ndim for p in no_decay["params"]} == {1} and len(no_decay["params"]) == 3
+    decayed = {id(p) for p in decay["params"]}
+    assert decayed == {id(model[0].weight), id(table.weight), id(model[2].weight)}
+    not_decayed = {id(p) for p in no_decay["params"]}
+    assert not_decayed == {id(model[2].bias), id(model[3].weight), id(model[3].bias)}
+
+
+def test_optimizer_has_fastai_adam_constants():
+    optimizer = make_optimizer(nn.Linear(3, 2), lr=1e-3, wd=0.01)
+    assert optimizer.defaults["betas"] == (0.9, 0.99) and optimizer.defaults["eps"] == 1e-5
 
 
 def test_optimizer_is_fused_adamw_on_cpu_floats():
@@ -246,3 +262,29 @@ def test_the_moving_average_forgets_the_untrained_start():
     for n in range(1, 301):
         plain(constant, value, torch.tensor(n))
     assert (constant[0] > 3 * value[0]).all()  # what the warm-up avoids
+
+
+def test_one_cycle_starts_at_lr_over_div_and_ends_at_lr_over_div_final():
+    seen_lrs: list[float] = []
+    model = nn.Linear(2, 1)
+    data = (torch.randn(32, 2), torch.randn(32, 1))
+    config = TrainConfig(epochs=2, batch_size=8, lr=0.01, div=10.0, div_final=1e4, progress=False)
+    original_step = torch.optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):
+        seen_lrs.append(self.param_groups[0]["lr"])
+        return original_step(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch.optim.AdamW, "step", recording_step)
+        fit_one_cycle(model, nn.functional.mse_loss, data, None, config)
+    assert math.isclose(seen_lrs[0], 0.01 / 10)
+    assert max(seen_lrs) <= 0.01 + 1e-12
+    assert math.isclose(seen_lrs[-1], 0.01 / 1e4, rel_tol=0.05)
+
+
+def test_betas_must_be_two_numbers_below_one():
+    with pytest.raises(ParameterError, match="betas"):
+        TrainConfig(betas=[0.9])
+    with pytest.raises(ParameterError, match=r"betas\[1\]"):
+        TrainConfig(betas=[0.9, 1.5])

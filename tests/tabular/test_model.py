@@ -44,7 +44,7 @@ def _inputs(batch: int = 16):
 
 def test_layout_matches_the_lesson():
     model = _model(layers=(1000, 500), ps=(0.001, 0.01), emb_drop=0.04)
-    assert [e.embedding_dim for e in model.embeds] == [4, 2]
+    assert model.embeds.sizes == [(10, 4), (3, 2)]
     assert isinstance(model.emb_drop, Dropout) and model.emb_drop.p == 0.04
     assert model.bn_cont.num_features == 5
     kinds = [type(m) for m in model.layers]

@@ -59,14 +59,14 @@ def test_y_range_tops_out_at_log_of_scaled_max_sales(frame):
     proc = TabularProcessor.fit(frame, CAT_VARS, CONT_VARS)
     model = build_model(proc, max_sales=10_000.0, config=SMALL)
     assert model.y_range.tolist() == pytest.approx([0.0, math.log(12_000.0)])
-    assert [e.num_embeddings for e in model.embeds] == list(proc.cardinalities.values())
+    assert [n for n, _ in model.embeds.sizes] == list(proc.cardinalities.values())
 
 
 def test_embedding_overrides_reach_the_model(frame):
     proc = TabularProcessor.fit(frame, CAT_VARS, CONT_VARS)
     config = ModelConfig(layers=(8,), ps=(0.0,), emb_sizes={"Store": 3})
     model = build_model(proc, 100.0, config)
-    assert model.embeds[proc.cat_names.index("Store")].embedding_dim == 3
+    assert model.embeds.sizes[proc.cat_names.index("Store")][1] == 3
 
 
 def test_log_sales_refuses_zero_sales():

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from l6pipeline.nn.device import cpu_threads, resolve_device
 from l6pipeline.nn.reproducibility import seed_everything
-from l6pipeline.params import check_int, check_number, known_params
+from l6pipeline.params import ParameterError, check_each, check_int, check_number, known_params
 
 Tensors = Sequence[torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -40,6 +40,12 @@ class TrainConfig:
     lr: float | str = 1e-3  # peak learning rate of the one-cycle schedule, or "auto" (lr_find)
     wd: float = 1e-2  # decoupled weight decay
     pct_start: float = 0.25  # share of steps spent warming up
+    # fast.ai's Adam and one-cycle constants: betas, eps, the rate starts at lr / div and ends
+    # at lr / div_final.
+    betas: tuple[float, float] = (0.9, 0.99)
+    eps: float = 1e-5
+    div: float = 25.0
+    div_final: float = 1e5
     seed: int = 42
     device: str = "auto"
     progress: bool = True
@@ -60,6 +66,13 @@ class TrainConfig:
         check_number("lr", self.lr, above=0, words=("auto",))
         check_number("wd", self.wd, minimum=0)
         check_number("pct_start", self.pct_start, above=0, below=1)
+        check_each(check_number, "betas", self.betas, minimum=0, below=1)
+        if len(self.betas) != 2:
+            raise ParameterError("betas", "must be two numbers, e.g. [0.9, 0.99]", self.betas)
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        check_number("eps", self.eps, above=0)
+        check_number("div", self.div, minimum=1)
+        check_number("div_final", self.div_final, minimum=self.div)
         check_int("seed", self.seed, minimum=0)
         check_int("num_threads", self.num_threads, minimum=1, optional=True)
         check_int("patience", self.patience, minimum=1, optional=True)
@@ -94,27 +107,40 @@ class EpochResult:
         return self.as_dict()[name]
 
 
+_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+
+
 def parameter_groups(model: nn.Module, wd: float) -> list[dict]:
-    """Weight decay on weight matrices, kernels and embeddings; none on biases and norms."""
+    """Weight decay on weights, kernels and embedding tables; none on biases and norm layers
+    (fast.ai's ``wd_bn_bias=False``)."""
     decay, no_decay = [], []
-    for param in model.parameters():
-        if param.requires_grad:
-            (decay if param.ndim >= 2 else no_decay).append(param)
+    for module in model.modules():
+        for name, param in module.named_parameters(recurse=False):
+            if param.requires_grad:
+                skip = isinstance(module, _NORMS) or name == "bias"
+                (no_decay if skip else decay).append(param)
     return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def make_optimizer(model: nn.Module, lr: float, wd: float) -> torch.optim.AdamW:
-    """AdamW over :func:`parameter_groups`, fused (one kernel for all tensors) where possible.
+def make_optimizer(
+    model: nn.Module,
+    lr: float,
+    wd: float,
+    betas: tuple[float, float] = (0.9, 0.99),
+    eps: float = 1e-5,
+) -> torch.optim.AdamW:
+    """AdamW over :func:`parameter_groups` with fast.ai's Adam constants (``betas`` 0.9 / 0.99,
+    ``eps`` 1e-5, not PyTorch's 0.999 / 1e-8), fused (one kernel for all tensors) where possible.
 
     The fused implementation exists for CPU and CUDA float parameters; it is several times
-    faster than the per-tensor loop for models with many small tensors (embeddings).
+    faster than the per-tensor loop for models with many small tensors.
     """
     groups = parameter_groups(model, wd)
     params = [p for group in groups for p in group["params"]]
     fused = bool(params) and all(
         p.device.type in {"cpu", "cuda"} and p.dtype in _FUSED_DTYPES for p in params
     )
-    return torch.optim.AdamW(groups, lr=lr, fused=fused or None)
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused or None)
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator | None) -> list[torch.Tensor]:
@@ -229,12 +255,14 @@ def _fit_one_cycle(
     valid = None if valid is None else _to(valid, device)
     n_train = len(train[0])
     steps_per_epoch = math.ceil(n_train / config.batch_size)
-    optimizer = make_optimizer(model, config.lr, config.wd)
+    optimizer = make_optimizer(model, config.lr, config.wd, config.betas, config.eps)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
         max_lr=config.lr,
         total_steps=config.epochs * steps_per_epoch,
         pct_start=config.pct_start,
+        div_factor=config.div,
+        final_div_factor=config.div_final / config.div,  # PyTorch's is relative to lr / div
     )
     # With ``ema``, the moving average of the weights (and BatchNorm statistics) is what is
     # evaluated, checkpointed and returned; the optimizer still steps the raw weights.

@@ -2,9 +2,10 @@
 
 The model fast.ai's ``tabular_learner`` builds for the lesson, without the learner around it.
 
-One embedding per categorical input, dropout on the concatenated embeddings, BatchNorm on the
-continuous inputs, hidden blocks ``Linear -> ReLU -> BatchNorm -> Dropout`` and a linear output
-squashed by a sigmoid into ``y_range``.
+One embedding per categorical input (all held in one :class:`~l6pipeline.nn.EmbeddingTable`,
+looked up at once), dropout on the concatenated embeddings, BatchNorm on the continuous inputs,
+hidden blocks ``Linear -> ReLU -> BatchNorm -> Dropout`` and a linear output squashed by a
+sigmoid into ``y_range``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from l6pipeline.nn import Dropout
+from l6pipeline.nn import Dropout, EmbeddingTable
 
 MAX_EMBEDDING_SIZE = 600
 
@@ -58,9 +59,9 @@ class TabularModel(nn.Module):
         super().__init__()
         if len(ps) != len(layers):
             raise ValueError(f"one dropout probability per layer: {len(layers)} layers, ps={ps}")
-        self.embeds = nn.ModuleList(nn.Embedding(n, width) for n, width in emb_sizes)
-        for emb in self.embeds:  # fast.ai's init: truncated normal, std 0.01
-            nn.init.trunc_normal_(emb.weight, std=0.01, a=-0.02, b=0.02)
+        self.embeds = EmbeddingTable(emb_sizes)
+        # fast.ai's init: truncated normal, std 0.01
+        nn.init.trunc_normal_(self.embeds.weight, std=0.01, a=-0.02, b=0.02)
         self.emb_drop = Dropout(emb_drop)
         self.n_cont = n_cont
         self.bn_cont = nn.BatchNorm1d(n_cont) if n_cont else nn.Identity()
@@ -98,13 +99,12 @@ class TabularModel(nn.Module):
     def embedding_weights(self, index: int) -> np.ndarray:
         """The learned embedding matrix of the ``index``-th categorical input, ``[n_codes, width]``
         (row 0 is ``#na#``)."""
-        return self.embeds[index].weight.detach().cpu().numpy()
+        return self.embeds.matrix(index).detach().cpu().numpy()
 
     def forward(self, x_cat: torch.Tensor, x_cont: torch.Tensor) -> torch.Tensor:
         parts = []
-        if len(self.embeds):
-            embedded = [emb(x_cat[:, i]) for i, emb in enumerate(self.embeds)]
-            parts.append(self.emb_drop(torch.cat(embedded, dim=1)))
+        if self.embeds.width:
+            parts.append(self.emb_drop(self.embeds(x_cat)))
         if self.n_cont:
             parts.append(self.bn_cont(x_cont))
         x = self.head(self.layers(torch.cat(parts, dim=1)))

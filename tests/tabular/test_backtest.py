@@ -11,7 +11,13 @@ from hypothesis import given, settings
 
 from l6pipeline.nn import TrainConfig
 from l6pipeline.params import ParameterError
-from l6pipeline.tabular.backtest import Choices, SplitConfig, WindowForecast, rolling_windows
+from l6pipeline.tabular.backtest import (
+    Choices,
+    SplitConfig,
+    WindowForecast,
+    choose,
+    rolling_windows,
+)
 from l6pipeline.tabular.baseline import LightGBMConfig
 from l6pipeline.tabular.ensemble import EnsembleConfig, fit_blend
 from l6pipeline.tabular.metrics import rmspe
@@ -159,7 +165,9 @@ def test_a_window_s_backtest_does_not_depend_on_its_own_labels(rows, result):
 
 def test_refit_sees_every_labelled_row_with_the_choices_made_on_w1(rows, result):
     late_store = rows.assign(Store=np.where(rows["Date"] == rows["Date"].max(), 99, rows["Store"]))
-    model, processor, history = final_model(late_store, TINY, result, refit=True)
+    model, fit = final_model(late_store, TINY, result, refit=True)
+    processor, history = fit.processor, pd.DataFrame(fit.history)
+    assert set(fit.seconds) == {"processors", "networks"} | ({"lightgbm"} if fit.booster else set())
     assert model.trained_until == str(rows["Date"].max().date())
     assert 99 in processor.categorify.categories["Store"]  # a store seen only on the last day
     choices = result.final_choices
@@ -167,13 +175,14 @@ def test_refit_sees_every_labelled_row_with_the_choices_made_on_w1(rows, result)
     assert (model.blend_weight, model.scale) == (choices.blend_weight, choices.scale)
     if choices.rounds:
         assert model.booster.num_trees() == choices.rounds
-    again, _, _ = final_model(late_store, TINY, result, refit=True)
+    again, _ = final_model(late_store, TINY, result, refit=True)
     arrays = processor.transform(late_store)
     np.testing.assert_array_equal(predict_sales(model, arrays), predict_sales(again, arrays))
 
 
 def test_without_refit_the_model_is_the_last_prefix_at_the_chosen_epoch(rows, result):
-    model, processor, _ = final_model(rows, TINY, result, refit=False)
+    model, fit = final_model(rows, TINY, result, refit=False)
+    processor = fit.processor
     w1 = result.windows[-1]
     assert model.trained_until == str((w1.start - pd.Timedelta(days=1)).date())
     window = rows.loc[w1.mask(rows["Date"])]
@@ -185,3 +194,42 @@ def test_without_refit_the_model_is_the_last_prefix_at_the_chosen_epoch(rows, re
 def test_a_refit_needs_choices(rows):
     with pytest.raises(ValueError, match="choices"):
         fit_prefix(rows, None, TINY)
+
+
+def _forecast(rng: np.random.Generator, rows: int, epochs: int, rounds: int) -> WindowForecast:
+    """A window's forecast with random network and booster log sales; the booster's curve is
+    its RMSPE at each round, as LightGBM records it."""
+    sales = rng.uniform(1_000, 10_000, rows)
+    network_log = np.log(sales) + rng.normal(0, 0.2, (epochs, rows))
+    booster = np.log(sales) + rng.normal(0, 0.2, (rounds, rows))
+    curve = [rmspe(np.exp(log), sales) for log in booster]
+    return WindowForecast(sales, network_log, curve, lambda r: booster[r - 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    rows=st.lists(st.integers(5, 40), min_size=1, max_size=3),
+    rounds=st.lists(st.integers(1, 8), min_size=3, max_size=3),
+)
+def test_pooled_choices_are_those_of_the_windows_taken_together(seed, rows, rounds):
+    """Choosing on several windows = choosing on one window holding all their rows, over the
+    rounds every window reached."""
+    rng = np.random.default_rng(seed)
+    forecasts = [_forecast(rng, n, 4, r) for n, r in zip(rows, rounds, strict=False)]
+    reached = min(len(f.booster_curve) for f in forecasts)
+    sales = np.concatenate([f.sales for f in forecasts])
+
+    def pooled_log(r: int) -> np.ndarray:
+        return np.concatenate([f.booster_log(r) for f in forecasts])
+
+    merged = WindowForecast(
+        sales,
+        np.concatenate([f.network_log for f in forecasts], axis=1),
+        [rmspe(np.exp(pooled_log(r)), sales) for r in range(1, reached + 1)],
+        pooled_log,
+    )
+    for options in [(True, True), (True, False), (False, True)]:
+        assert choose(forecasts, *options) == merged.choose(*options)
+    if len(forecasts) == 1:
+        assert choose(forecasts, True, True) == forecasts[0].choose(True, True)

@@ -23,7 +23,12 @@ import pandas as pd
 
 from l6pipeline.errors import UserInputError
 from l6pipeline.rossmann.errors import RawDataError
-from l6pipeline.rossmann.features.events import EVENT_COLUMNS, EVENT_KEY, compute_event_features
+from l6pipeline.rossmann.features.events import (
+    EVENT_INPUTS,
+    EVENT_KEY,
+    compute_event_features,
+    data_days,
+)
 from l6pipeline.rossmann.features.joins import JoinError
 from l6pipeline.rossmann.features.recent import (
     RecentSalesConfig,
@@ -38,7 +43,7 @@ from l6pipeline.tabular.train import predict_sales
 
 #: The request columns (Kaggle's test.csv) and their validated dtypes.
 INPUT_COLUMNS: dict[str, str] = dict(COLUMNS["test"])
-HISTORY_COLUMNS = [*EVENT_KEY, *EVENT_COLUMNS, "Sales"]
+HISTORY_COLUMNS = [*EVENT_KEY, *EVENT_INPUTS, "Sales"]
 _EXAMPLES = 5
 
 
@@ -156,7 +161,7 @@ def request_events(rows: pd.DataFrame, history: pd.DataFrame, window: int) -> pd
     own = history.loc[stores]
     key = pd.MultiIndex.from_frame(own[list(EVENT_KEY)])
     replaced = key.isin(pd.MultiIndex.from_frame(rows[list(EVENT_KEY)]))
-    return compute_event_features(own.loc[~replaced], rows, window)
+    return compute_event_features(own.loc[~replaced], rows, window, data_days(history, rows))
 
 
 def request_recent_sales(

@@ -111,16 +111,8 @@ class WindowForecast:
     booster_log: Callable[[int], np.ndarray] | None = None
 
     def choose(self, blend_lightgbm: bool, calibrate: bool) -> Choices:
-        """The epoch and rounds with the lowest RMSPE here, then the blend weight and scale
-        (:func:`~l6pipeline.tabular.ensemble.fit_blend`) for them."""
-        epoch = int(np.argmin([rmspe(np.exp(log), self.sales) for log in self.network_log]))
-        rounds = 0
-        booster_log = None
-        if blend_lightgbm and self.booster_log is not None and len(self.booster_curve):
-            rounds = int(np.argmin(self.booster_curve)) + 1
-            booster_log = self.booster_log(rounds)
-        blend = fit_blend(self.network_log[epoch], booster_log, self.sales, calibrate)
-        return Choices(epoch, rounds if blend.weight > 0 else 0, blend.weight, blend.scale)
+        """The choices made on this window alone (:func:`choose` on one window)."""
+        return choose([self], blend_lightgbm, calibrate)
 
     def predict_log(self, choices: Choices) -> np.ndarray:
         """Log sales predicted here with ``choices`` made elsewhere."""
@@ -141,6 +133,34 @@ class WindowForecast:
         if self.booster_log is not None and choices.rounds > 0:
             parts["lightgbm"] = rmspe(np.exp(self.booster_log(choices.rounds)), self.sales)
         return parts
+
+
+def pooled_rounds(forecasts: Sequence[WindowForecast]) -> int:
+    """The LightGBM rounds with the lowest RMSPE over the windows taken together (rows
+    weighted alike), among the rounds every window's curve reaches."""
+    reached = min(len(f.booster_curve) for f in forecasts)
+    squared = sum(len(f.sales) * np.asarray(f.booster_curve[:reached]) ** 2 for f in forecasts)
+    return int(np.argmin(squared)) + 1
+
+
+def choose(forecasts: Sequence[WindowForecast], blend_lightgbm: bool, calibrate: bool) -> Choices:
+    """The epoch and rounds with the lowest RMSPE over the tuning ``forecasts`` pooled (their
+    rows taken together), then the blend weight and scale
+    (:func:`~l6pipeline.tabular.ensemble.fit_blend`) for them on the same rows.
+
+    Pooling every tuning window before the predicted one, not the latest alone, keeps one odd
+    window (a holiday, the stores reopening after a refurbishment) from swinging the weight.
+    """
+    sales = np.concatenate([f.sales for f in forecasts])
+    network_log = np.concatenate([f.network_log for f in forecasts], axis=1)
+    epoch = int(np.argmin([rmspe(np.exp(log), sales) for log in network_log]))
+    rounds, booster_log = 0, None
+    boosted = all(f.booster_log is not None and len(f.booster_curve) for f in forecasts)
+    if blend_lightgbm and boosted:
+        rounds = pooled_rounds(forecasts)
+        booster_log = np.concatenate([f.booster_log(rounds) for f in forecasts])
+    blend = fit_blend(network_log[epoch], booster_log, sales, calibrate)
+    return Choices(epoch, rounds if blend.weight > 0 else 0, blend.weight, blend.scale)
 
 
 def fold_metrics(

@@ -13,7 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from l6pipeline.params import ParameterError, check_int, known_params
+from l6pipeline.params import ParameterError, check_choice, check_int, known_params
 from l6pipeline.tabular.metrics import log_sales
 from l6pipeline.tabular.processors import TabularArrays
 
@@ -46,9 +46,13 @@ class LightGBMConfig:
     seed: int = 42
     categorical: tuple[str, ...] | None = None
     lgb_params: Mapping = field(default_factory=dict)
+    # Train in a second thread while the networks train (give each one core: lgb_params
+    # num_threads 1 and the networks' num_threads 1).
+    beside_networks: bool = False
 
     def __post_init__(self) -> None:
         check_int("num_boost_round", self.num_boost_round, minimum=1)
+        check_choice("beside_networks", self.beside_networks, (True, False))
         check_int("early_stopping_rounds", self.early_stopping_rounds, minimum=1, optional=True)
         check_int("seed", self.seed, minimum=0)
         if self.categorical is not None:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 
@@ -25,6 +26,7 @@ from l6pipeline.tabular.backtest import (
     Choices,
     Window,
     WindowForecast,
+    choose,
     fold_metrics,
     rolling_windows,
     summarize_folds,
@@ -69,8 +71,9 @@ class PrefixFit:
     trained_until: pd.Timestamp
     history: list[dict] = field(default_factory=list)
     booster_curve: list[float] = field(default_factory=list)
-    booster_seconds: float = 0.0
     epoch_states: list[list[dict]] = field(default_factory=list)  # [member][epoch], if kept
+    # Wall seconds of the fit's parts: processors (fit + transform), networks, lightgbm.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def ensemble(self, choices: Choices) -> SalesEnsemble:
         """The model these fits make under ``choices``: the networks at ``choices.epoch`` (when
@@ -181,22 +184,36 @@ def fit_prefix(
     """
     if window_rows is None and keep is None:
         raise ValueError("a refit needs the choices made on a tuning window")
+    clock = time.perf_counter()
     processor = TabularProcessor.fit(rows, procedure.cat_vars, procedure.cont_vars)
     train = (processor.transform(rows), rows["Sales"].to_numpy(np.float64))
     window = None
     if window_rows is not None:
         window = (processor.transform(window_rows), window_rows["Sales"].to_numpy(np.float64))
-    stop_after = keep.epoch if window is None else None
-    networks, history, states, network_log = _train_networks(
-        processor, train, window, procedure, label, stop_after, keep_states, on_epoch_end
-    )
-    booster, curve, booster_log, seconds = None, [], None, 0.0
+    seconds = {"processors": time.perf_counter() - clock}
     rounds = 0 if keep is None else keep.rounds
     wanted = procedure.ensemble.blend_lightgbm and (window is not None or rounds > 0)
-    if wanted:
-        booster, curve, booster_log, seconds = _train_booster(
-            processor, train, window, procedure.lightgbm, rounds
+    stop_after = keep.epoch if window is None else None
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # LightGBM in a second thread while the networks train: both C++ libraries release the
+        # GIL, so with one core each (their num_threads) the two cores work at once.
+        boosting = None
+        if wanted and procedure.lightgbm.beside_networks:
+            boosting = beside.submit(
+                _train_booster, processor, train, window, procedure.lightgbm, rounds
+            )
+        clock = time.perf_counter()
+        networks, history, states, network_log = _train_networks(
+            processor, train, window, procedure, label, stop_after, keep_states, on_epoch_end
         )
+        seconds["networks"] = time.perf_counter() - clock
+        booster, curve, booster_log = None, [], None
+        if boosting is not None:
+            booster, curve, booster_log, seconds["lightgbm"] = boosting.result()
+        elif wanted:
+            booster, curve, booster_log, seconds["lightgbm"] = _train_booster(
+                processor, train, window, procedure.lightgbm, rounds
+            )
     forecast = None
     if window is not None:
         forecast = WindowForecast(window[1], network_log, curve, booster_log)
@@ -208,8 +225,8 @@ def fit_prefix(
         pd.Timestamp(rows["Date"].max()),
         history,
         curve,
-        seconds,
         states,
+        seconds,
     )
 
 
@@ -226,6 +243,7 @@ class BacktestResult:
     history: pd.DataFrame  # per prefix, member and epoch
     booster_curves: pd.DataFrame  # per prefix and round
     last_fit: PrefixFit  # the prefix before W1 (today's model without a refit)
+    seconds: dict[str, dict[str, float]]  # per prefix: PrefixFit.seconds
 
     @property
     def mean(self) -> dict[str, float]:
@@ -246,7 +264,8 @@ def run_backtest(
     windows = rolling_windows(rows["Date"], window_rows, folds + 1)
     dates = rows["Date"]
     choices: Choices | None = None
-    results: dict[str, dict] = {"folds": {}, "tuning": {}, "choices": {}}
+    tuned: list[WindowForecast] = []  # every window's forecast so far, pooled for the choices
+    results: dict[str, dict] = {"folds": {}, "tuning": {}, "choices": {}, "seconds": {}}
     predictions, histories, curves = [], [], []
     fit = None
     for i, window in enumerate(windows):
@@ -291,11 +310,16 @@ def run_backtest(
                 metrics["rmspe"],
                 ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("_rmspe")),
             )
-        choices = fit.forecast.choose(
-            procedure.ensemble.blend_lightgbm, procedure.ensemble.calibrate
-        )
-        tuned = rmspe(np.exp(fit.forecast.predict_log(choices)), fit.forecast.sales)
-        results["tuning"][window.name] = {"rmspe": tuned, **choices.as_dict()}
+        tuned.append(fit.forecast)
+        options = (procedure.ensemble.blend_lightgbm, procedure.ensemble.calibrate)
+        choices = choose(tuned, *options)
+        alone = fit.forecast.choose(*options)  # this window's own choices, for their spread
+        results["tuning"][window.name] = {
+            "rmspe": rmspe(np.exp(fit.forecast.predict_log(choices)), fit.forecast.sales),
+            **choices.as_dict(),
+            **{f"alone_{name}": value for name, value in alone.as_dict().items()},
+        }
+        results["seconds"][label] = fit.seconds
         histories.append(pd.DataFrame(fit.history))
         curves.append(
             pd.DataFrame(
@@ -303,11 +327,17 @@ def run_backtest(
                     "prefix": label,
                     "round": np.arange(1, len(fit.booster_curve) + 1),
                     "rmspe": fit.booster_curve,
-                    "seconds": fit.booster_seconds / max(len(fit.booster_curve), 1),
+                    "seconds": fit.seconds.get("lightgbm", 0.0) / max(len(fit.booster_curve), 1),
                 }
             )
         )
-        logger.info("choices made on %s: %s", window.name, choices)
+        logger.info(
+            "choices made on %s: %s (on %s alone: %s)",
+            "+".join(w.name for w in windows[: i + 1]),
+            choices,
+            window.name,
+            alone,
+        )
     return BacktestResult(
         windows,
         results["folds"],
@@ -318,6 +348,7 @@ def run_backtest(
         pd.concat(histories, ignore_index=True),
         pd.concat(curves, ignore_index=True),
         fit,
+        results["seconds"],
     )
 
 
@@ -327,16 +358,16 @@ def final_model(
     backtest: BacktestResult,
     refit: bool,
     on_epoch_end: EpochHook | None = None,
-) -> tuple[SalesEnsemble, TabularProcessor, pd.DataFrame]:
-    """The served model: with ``refit``, the procedure refitted on every labelled row with the
-    choices made on ``W1``; without, the last prefix's model under those choices (its epoch
-    states must have been kept). Returns the model, its processor and its curve rows."""
+) -> tuple[SalesEnsemble, PrefixFit]:
+    """The served model and the fit it comes from: with ``refit``, the procedure refitted on
+    every labelled row with the choices made on the tuning windows; without, the last prefix's
+    model under those choices (its epoch states must have been kept)."""
     choices = backtest.final_choices
     if not refit:
         fit = backtest.last_fit
         if not fit.epoch_states:
             raise ValueError("without a refit, run_backtest(keep_last_states=True) is needed")
-        return fit.ensemble(choices), fit.processor, pd.DataFrame(fit.history)
+        return fit.ensemble(choices), fit
     fit = fit_prefix(rows, None, procedure, keep=choices, label="refit", on_epoch_end=on_epoch_end)
     logger.info(
         "refit on %d rows to %s: epoch %d, %d LightGBM rounds, weight %.2f, scale %.3f",
@@ -347,4 +378,4 @@ def final_model(
         choices.blend_weight,
         choices.scale,
     )
-    return fit.ensemble(choices), fit.processor, pd.DataFrame(fit.history)
+    return fit.ensemble(choices), fit

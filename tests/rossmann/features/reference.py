@@ -11,7 +11,9 @@ import math
 
 import pandas as pd
 
-EVENTS = ("SchoolHoliday", "StateHoliday", "Promo")
+EVENTS = ("SchoolHoliday", "StateHoliday", "Promo", "Closed")
+LONG_CLOSURE_DAYS = 14  # more data days than this without an open day: a closure
+REOPEN_CAP = 365
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -53,46 +55,80 @@ def date_parts(day: dt.date) -> dict:
 # --- events ---------------------------------------------------------------------------------
 
 
-def is_event(name: str, value) -> bool:
+def is_open(row: dict) -> bool:
+    value = row.get("Open", 1)
+    return _missing(value) or value != 0
+
+
+def is_event(name: str, row: dict) -> bool:
+    if name == "Closed":  # closed on a day other than Sunday
+        return not is_open(row) and _date(row["Date"]).weekday() != 6
+    value = row[name]
     if name == "StateHoliday":
         return value is True or (not isinstance(value, bool) and str(value) != "0")
     return value != 0
 
 
-def events(rows: list[dict], window: int = 7) -> dict[tuple, dict]:
-    """(Store, date) -> event features, from rows with Store, Date and the event columns."""
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def events(rows: list[dict], window: int = 7, data_days=None) -> dict[tuple, dict]:
+    """(Store, date) -> event features, from rows with Store, Date, the event columns and
+    (optionally) Open; ``data_days``: the days that count for a closure (default: the rows')."""
     by_store: dict[int, list[dict]] = {}
     for row in rows:
         by_store.setdefault(row["Store"], []).append(row)
+    if data_days is None:
+        data_days = {_date(r["Date"]) for r in rows}
     out: dict[tuple, dict] = {}
     for store, unsorted in by_store.items():
         store_rows = sorted(unsorted, key=lambda r: r["Date"])
         dates = [_date(r["Date"]) for r in store_rows]
+        opened = [dates[j] for j, r in enumerate(store_rows) if is_open(r)]
+        reopenings = [
+            day
+            for before, day in zip(opened, opened[1:], strict=False)
+            if sum(1 for d in data_days if before < d < day) > LONG_CLOSURE_DAYS
+        ]
         for i, day in enumerate(dates):
             feats = {}
             for name in EVENTS:
-                flags = [is_event(name, r[name]) for r in store_rows]
+                flags = [is_event(name, r) for r in store_rows]
                 past = [dates[j] for j in range(0, i + 1) if flags[j]]
                 future = [dates[j] for j in range(i, len(dates)) if flags[j]]
                 feats[f"After{name}"] = (day - past[-1]).days if past else 0
                 feats[f"Before{name}"] = (day - future[0]).days if future else 0
                 feats[f"{name}_bw"] = sum(flags[max(0, i - (window - 1)) : i + 1])
                 feats[f"{name}_fw"] = sum(flags[i : i + window])
+            since = [(day - d).days for d in reopenings if d <= day]
+            feats["AfterReopen"] = min([*since, REOPEN_CAP])
+            for name in ("SchoolHoliday", "StateHoliday"):
+                for suffix, shift in (("Week", 0), ("WeekBefore", -7), ("WeekAfter", 7)):
+                    week = _monday(day) + dt.timedelta(days=shift)
+                    feats[name + suffix] = sum(
+                        1
+                        for j, r in enumerate(store_rows)
+                        if _monday(dates[j]) == week and is_event(name, r)
+                    )
             out[(store, day)] = feats
     return out
 
 
 def recent_sales(
-    train: list[dict], keys: list[tuple], spans=(28, 91, 365), lag: int | None = None
+    train: list[dict], keys: list[tuple], spans=(28, 91, 365), lag: int | None = None, promos=None
 ) -> dict[tuple, dict]:
     """(Store, date) -> the mean of log(Sales) of the store's days with sales in the ``span``
     days ending ``lag`` days before (NaN with fewer than span // 4 such days); the trend is the
-    shortest span's mean minus the longest's. ``lag`` None: days from the last sale to the
+    shortest span's mean minus the longest's; StoreDayPromoSales the mean of log(Sales) of the
+    store's days with sales on the same weekday with the same Promo (``promos[key]``) up to
+    ``lag`` days before (NaN with fewer than 4). ``lag`` None: days from the last sale to the
     last key."""
-    sales = {}
+    sales, promo_of = {}, {}
     for row in train:
         if row["Sales"] > 0:
             sales[(row["Store"], _date(row["Date"]))] = math.log(row["Sales"])
+            promo_of[(row["Store"], _date(row["Date"]))] = row["Promo"]
     if lag is None:
         lag = (max(day for _, day in keys) - max(day for _, day in sales)).days
     out = {}
@@ -107,6 +143,16 @@ def recent_sales(
         feats["RecentSalesTrend"] = (
             feats[f"RecentSales{min(spans)}"] - feats[f"RecentSales{max(spans)}"]
         )
+        if promos is not None:
+            same = [
+                value
+                for (s, d), value in sales.items()
+                if s == store
+                and d.weekday() == day.weekday()
+                and promo_of[(s, d)] == promos[(store, day)]
+                and d <= day - dt.timedelta(days=lag)
+            ]
+            feats["StoreDayPromoSales"] = sum(same) / len(same) if len(same) >= 4 else math.nan
         out[(store, day)] = feats
     return out
 

@@ -45,8 +45,10 @@ def test_one_training_row_per_nonzero_sales_row(validated, features):
 
 def test_no_unexpected_nulls(features):
     # Nulls only where the source tables may have them (store and weather gaps, test Open).
-    # ... and the recent sales levels where a store has no sale in a span (its first year).
+    # ... and the recent sales levels where a store has no sale in a span (its first year),
+    # or fewer than four sales on a weekday with a promo state before the lag.
     recent = {c for c in features[0].columns if c.startswith("RecentSales")}
+    recent.add("StoreDayPromoSales")
     allowed = NULLABLE["store"] | NULLABLE["weather"] | NULLABLE["test"] | recent
     for frame in features:
         with_nulls = set(frame.columns[frame.isna().any()])

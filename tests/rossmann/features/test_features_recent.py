@@ -30,7 +30,8 @@ def _keys(frame: pd.DataFrame) -> list[tuple]:
 
 
 def _reference_frame(train: pd.DataFrame, keys: pd.DataFrame, lag: int | None) -> pd.DataFrame:
-    rows = reference.recent_sales(train.to_dict("records"), _keys(keys), SPANS, lag)
+    promos = dict(zip(_keys(keys), keys["Promo"], strict=True))
+    rows = reference.recent_sales(train.to_dict("records"), _keys(keys), SPANS, lag, promos)
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.MultiIndex.from_tuples(
         [(store, pd.Timestamp(day)) for store, day in frame.index], names=list(EVENT_KEY)
@@ -46,7 +47,9 @@ def test_recent_sales_match_the_loop_reference(lag):
     resolved = recent_sales_lag(train, test, params)
     got = compute_recent_sales(train, test, resolved, params).set_index(list(EVENT_KEY))
     want = _reference_frame(train, pd.concat([train, test]), lag).loc[got.index]
-    assert got.notna().mean().min() > 0.3  # the spans hold sales for most rows
+    coverage = got.notna().mean()
+    assert coverage.drop("StoreDayPromoSales").min() > 0.3  # the spans hold sales for most rows
+    assert coverage["StoreDayPromoSales"] > 0.05  # 4 same weekdays and promo: a month at least
     pd.testing.assert_frame_equal(
         got.reset_index(drop=True),
         want[got.columns].reset_index(drop=True),
@@ -82,7 +85,7 @@ def _daily_sales(stores: int, days: int, seed: int) -> pd.DataFrame:
     )
     sales = rng.integers(1_000, 9_000, len(frame)).astype(float)
     sales[rng.random(len(frame)) < 0.15] = 0  # closed days count for nothing
-    return frame.assign(Sales=sales)
+    return frame.assign(Promo=rng.integers(0, 2, len(frame)), Sales=sales)
 
 
 @settings(max_examples=25, deadline=None)

@@ -33,7 +33,7 @@ from l6pipeline.rossmann.features.build import (
     join_weather_states,
     prepare_google_trend,
 )
-from l6pipeline.rossmann.features.events import WINDOW_ROWS, compute_event_features
+from l6pipeline.rossmann.features.events import WINDOW_ROWS, compute_event_features, data_days
 from l6pipeline.rossmann.features.partitions import partition_by_store, per_store_partition
 from l6pipeline.rossmann.features.recent import compute_recent_sales, recent_sales_lag
 from l6pipeline.rossmann.schemas import TABLES
@@ -127,8 +127,19 @@ def shared_pipeline() -> Pipeline:
                 name="partition_by_store",
             ),
             Node(
+                data_days,
+                ["validated_train", "validated_test"],
+                "rossmann_data_days",
+                name="data_days",
+            ),
+            Node(
                 _node_func(compute_event_features),
-                ["rossmann_train_by_store", "rossmann_test_by_store", WINDOW],
+                [
+                    "rossmann_train_by_store",
+                    "rossmann_test_by_store",
+                    WINDOW,
+                    "rossmann_data_days",
+                ],
                 "rossmann_events",
                 name="compute_event_features",
             ),

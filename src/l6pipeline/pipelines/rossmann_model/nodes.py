@@ -210,22 +210,25 @@ def backtest(rows: pd.DataFrame, layout: dict, procedure: Procedure, refit: bool
 
 def refit_model(
     rows: pd.DataFrame, result: BacktestResult, procedure: Procedure, refit: bool
-) -> tuple[SalesEnsemble, dict]:
+) -> tuple[SalesEnsemble, dict, dict]:
     """The model that predicts the test set: refitted on every labelled row with the choices
-    made on ``W1`` (``rossmann_model_refit: true``), or the last prefix's model (false)."""
+    made on the tuning windows (``rossmann_model_refit: true``), or the last prefix's model
+    (false); its processors, and the refit's seconds per part (none without a refit)."""
     with child_run("refit" if refit else "last_prefix", {"refit": refit}):
-        model, processor, _ = final_model(rows, procedure, result, refit, on_epoch_end=_log_epoch)
-    artifact = processor.to_dict()
+        model, fit = final_model(rows, procedure, result, refit, on_epoch_end=_log_epoch)
+    artifact = fit.processor.to_dict()
     log_artifact_dict(artifact, f"{ARTIFACT_DIR}/processors.json")
-    return model, artifact
+    return model, artifact, (fit.seconds if refit else {})
 
 
 def report_metrics(
-    result: BacktestResult, model: SalesEnsemble, rows: pd.DataFrame
+    result: BacktestResult, model: SalesEnsemble, rows: pd.DataFrame, refit_seconds: dict
 ) -> tuple[dict, dict]:
     """The run's metrics for MLflow and its summary, each figure named by its role:
     ``backtest.*`` (windows no choice saw: the headline), ``tuning.*`` (the windows the choices
-    were made on: optimistic), ``choices.*`` (made on ``W1``, used by the served model)."""
+    were made on: optimistic), ``choices.*`` (made on every tuning window, used by the served
+    model; ``choices.spread.*``: how far each window alone would have moved them) and
+    ``seconds.<fit>.<part>``."""
     headline = result.mean
     flat: dict[str, float] = {f"backtest.{k}": v for k, v in headline.items()}
     for name, fold in result.folds.items():
@@ -233,6 +236,11 @@ def report_metrics(
     for name, tuned in result.tuning.items():
         flat[f"tuning.{name}.rmspe"] = tuned["rmspe"]
     flat |= {f"choices.{k}": v for k, v in result.final_choices.as_dict().items()}
+    flat |= {f"choices.spread.{k}": v for k, v in choice_spread(result.tuning).items()}
+    seconds = {**result.seconds, **({"refit": refit_seconds} if refit_seconds else {})}
+    flat |= {
+        f"seconds.{fit}.{part}": v for fit, parts in seconds.items() for part, v in parts.items()
+    }
     history = result.history
     flat |= {
         "networks": float(history["member"].nunique()),
@@ -254,8 +262,13 @@ def report_metrics(
             for w in result.windows
         ],
         "choices": result.final_choices.as_dict(),
+        "seconds": seconds,
         "trained_until": model.trained_until,
-        **{k: v for k, v in flat.items() if not k.startswith(("backtest", "tuning", "choices"))},
+        **{
+            k: v
+            for k, v in flat.items()
+            if not k.startswith(("backtest", "tuning", "choices", "seconds"))
+        },
     }
     logger.info(
         "backtest RMSPE %.4f (mean of %s); trained until %s",
@@ -264,6 +277,16 @@ def report_metrics(
         model.trained_until,
     )
     return tracked, summary
+
+
+def choice_spread(tuning: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Max minus min over the tuning windows of the blend weight and scale each window alone
+    would have chosen."""
+    return {
+        name: max(t[f"alone_{name}"] for t in tuning.values())
+        - min(t[f"alone_{name}"] for t in tuning.values())
+        for name in ("blend_weight", "scale")
+    }
 
 
 def backtest_outputs(result: BacktestResult) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -67,7 +67,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.refit_model,
                 ["rossmann_model_rows", "rossmann_backtest", "rossmann_procedure", REFIT],
-                ["rossmann_model", "rossmann_processors"],
+                ["rossmann_model", "rossmann_processors", "rossmann_refit_seconds"],
                 name="refit_model",
             ),
             Node(
@@ -82,7 +82,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.report_metrics,
-                ["rossmann_backtest", "rossmann_model", "rossmann_model_rows"],
+                [
+                    "rossmann_backtest",
+                    "rossmann_model",
+                    "rossmann_model_rows",
+                    "rossmann_refit_seconds",
+                ],
                 ["rossmann_model_metrics", "rossmann_model_summary"],
                 name="report_metrics",
             ),

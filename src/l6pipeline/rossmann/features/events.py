@@ -1,14 +1,23 @@
-"""Time since / until events and event counts in a 7-row window, per store (vectorized).
+"""Time since / until events and event counts, per store (vectorized).
 
 The lesson's ``get_elapsed`` walks the rows in Python; here each quantity is one pass of a
-NumPy scan over the rows sorted by (store, date):
+NumPy scan over the rows sorted by (store, date). Events: the lesson's ``SchoolHoliday``,
+``StateHoliday`` and ``Promo``, and ``Closed`` (a store closed on a day other than Sunday,
+``Open == 0``; the Rossmann winners' closure counters):
 
 - ``After<X>``: days since the latest day with the event at or before the row's date (0 on the
   day itself), 0 when the store has no such day;
 - ``Before<X>``: days until the next day with the event at or after the row's date, as a
   negative number (the lesson's convention), 0 when there is none;
 - ``<X>_bw`` / ``<X>_fw``: number of event days among the row and the 6 previous / 6 following
-  rows of the same store (rows, not calendar days, like the lesson's ``rolling(7)``).
+  rows of the same store (rows, not calendar days, like the lesson's ``rolling(7)``);
+- ``AfterReopen``: days since the store reopened after more than ``LONG_CLOSURE_DAYS`` days
+  without an open day (a refurbishment), ``REOPEN_CAP`` when it never did or longer ago;
+- ``<X>Week``, ``<X>WeekBefore``, ``<X>WeekAfter`` for the two holidays: the store's holiday
+  days in the row's calendar week (Monday to Sunday), the week before and the week after.
+
+Every one reads only the calendar columns and ``Open``, which test.csv gives for its days, never
+sales.
 """
 
 from __future__ import annotations
@@ -18,8 +27,16 @@ import pandas as pd
 
 from .dates import day_numbers
 
-#: Event columns and, per column, the test "this row has the event".
-EVENT_COLUMNS = ("SchoolHoliday", "StateHoliday", "Promo")
+#: Events with elapsed and windowed counts (see :func:`event_flags`).
+EVENT_COLUMNS = ("SchoolHoliday", "StateHoliday", "Promo", "Closed")
+#: The holidays counted per calendar week.
+WEEK_COUNTED = ("SchoolHoliday", "StateHoliday")
+#: The raw columns the events are read from (besides ``EVENT_KEY``).
+EVENT_INPUTS = ("SchoolHoliday", "StateHoliday", "Promo", "Open")
+#: A store that had no open day for more than this many days has been closed, not resting.
+LONG_CLOSURE_DAYS = 14
+#: ``AfterReopen`` of a store that never reopened, or reopened longer ago.
+REOPEN_CAP = 365
 #: The StateHoliday code of an ordinary day.
 NO_STATE_HOLIDAY = "0"
 WINDOW_ROWS = 7
@@ -36,12 +53,21 @@ def state_holiday_flag(codes: pd.Series) -> np.ndarray:
     return (codes.astype("str") != NO_STATE_HOLIDAY).to_numpy(dtype=bool)
 
 
+def open_flag(df: pd.DataFrame) -> np.ndarray:
+    """``Open != 0``; a missing ``Open`` (11 rows of test.csv) counts as open, as in the
+    submission."""
+    return df["Open"].to_numpy(dtype=float, na_value=1.0) != 0
+
+
 def event_flags(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Boolean "event today" arrays for ``EVENT_COLUMNS``."""
+    """Boolean "event today" arrays for ``EVENT_COLUMNS``: ``Closed`` is a closed day other
+    than Sunday (most stores close every Sunday; that is no news)."""
+    sunday = pd.DatetimeIndex(df["Date"]).day_of_week.to_numpy() == 6
     return {
         "SchoolHoliday": df["SchoolHoliday"].to_numpy() != 0,
         "StateHoliday": state_holiday_flag(df["StateHoliday"]),
         "Promo": df["Promo"].to_numpy() != 0,
+        "Closed": ~open_flag(df) & ~sunday,
     }
 
 
@@ -86,12 +112,50 @@ def window_counts(
     return cumulative[high + 1] - cumulative[low]
 
 
-def event_features(events: pd.DataFrame, window: int = WINDOW_ROWS) -> pd.DataFrame:
+def days_since_reopening(
+    days: np.ndarray, is_open: np.ndarray, row_start: np.ndarray, data_days: np.ndarray
+) -> np.ndarray:
+    """Days since the group's latest open day that followed more than ``LONG_CLOSURE_DAYS``
+    days of ``data_days`` without one (its first open day does not count), capped at
+    ``REOPEN_CAP``. Days missing from every store (between a train.csv that ends early and
+    test.csv) are no closure: the gap is counted in ``data_days``, not in calendar days."""
+    index = np.arange(len(days))
+    rank = np.searchsorted(data_days, days)
+    last_open = np.maximum.accumulate(np.where(is_open, index, -1)) if len(days) else index
+    previous = np.full(len(days), -1)
+    previous[1:] = last_open[:-1]
+    has_previous = previous >= row_start
+    gap = rank - rank[np.where(has_previous, previous, index)]
+    reopened = is_open & has_previous & (gap > LONG_CLOSURE_DAYS + 1)
+    found = np.maximum.accumulate(np.where(reopened, index, -1)) if len(days) else index
+    found = np.where(found >= row_start, found, -1)
+    since = np.where(found >= 0, days - days[np.maximum(found, 0)], REOPEN_CAP)
+    return np.minimum(since, REOPEN_CAP).astype(np.int64)
+
+
+def week_counts(store: np.ndarray, days: np.ndarray, flag: np.ndarray) -> dict[str, np.ndarray]:
+    """Flagged days of each row's store in its calendar week (Monday to Sunday), the week
+    before and the week after."""
+    week = (days + 3) // 7  # day 0, 1970-01-01, was a Thursday: weeks start on Mondays
+    key = pd.MultiIndex.from_arrays([store, week])
+    totals = pd.Series(flag.astype(np.int64), index=key).groupby(level=[0, 1]).sum()
+
+    def lookup(shift: int) -> np.ndarray:
+        wanted = pd.MultiIndex.from_arrays([store, week + shift])
+        return totals.reindex(wanted, fill_value=0).to_numpy(np.int64)
+
+    return {"Week": lookup(0), "WeekBefore": lookup(-1), "WeekAfter": lookup(1)}
+
+
+def event_features(
+    events: pd.DataFrame, window: int = WINDOW_ROWS, data_days: np.ndarray | None = None
+) -> pd.DataFrame:
     """Elapsed and windowed event features of a (Store, Date, events...) table.
 
-    Returns one row per input row, sorted by (Store, Date), with ``Date``, ``Store`` and the
-    lesson's columns: ``After<X>``, ``Before<X>`` for X in SchoolHoliday, StateHoliday, Promo,
-    then ``<X>_bw`` and ``<X>_fw``; all int64. (Store, Date) pairs must be unique.
+    Returns one row per input row, sorted by (Store, Date), with ``Date``, ``Store`` and
+    :func:`event_feature_columns` (the module docstring); all int64. (Store, Date) pairs must
+    be unique. ``data_days`` (day numbers, see :func:`data_days`) are the days the data holds
+    for any store; by default those of ``events``.
     """
     store = events["Store"].to_numpy()
     days = day_numbers(events["Date"])
@@ -118,20 +182,41 @@ def event_features(events: pd.DataFrame, window: int = WINDOW_ROWS) -> pd.DataFr
     for suffix, before, after in (("_bw", window - 1, 0), ("_fw", 0, window - 1)):
         for name in EVENT_COLUMNS:
             out[name + suffix] = window_counts(flags[name], row_start, row_end, before, after)
+    if data_days is None:
+        data_days = np.unique(days)
+    is_open = open_flag(events)[order]
+    out["AfterReopen"] = days_since_reopening(days, is_open, row_start, data_days)
+    for name in WEEK_COUNTED:
+        for suffix, counts in week_counts(store, days, flags[name]).items():
+            out[name + suffix] = counts
     return pd.DataFrame(out, copy=False)
 
 
 def compute_event_features(
-    train: pd.DataFrame, test: pd.DataFrame, window: int = WINDOW_ROWS
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    window: int = WINDOW_ROWS,
+    days: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """:func:`event_features` over train and test together (all rows, closed days included)."""
-    columns = [*EVENT_KEY, *EVENT_COLUMNS]
+    """:func:`event_features` over train and test together (all rows, closed days included);
+    ``days``: the data's days when train and test hold only some stores (:func:`data_days`)."""
+    columns = [*EVENT_KEY, *EVENT_INPUTS]
     both = pd.concat([train[columns], test[columns]], ignore_index=True)
-    return event_features(both, window)
+    return event_features(both, window, days)
+
+
+def data_days(*tables: pd.DataFrame) -> np.ndarray:
+    """The sorted day numbers on which any row of ``tables`` (pandas or Dask) lies."""
+    dates = [table["Date"].drop_duplicates() for table in tables]
+    dates = [d.compute() if hasattr(d, "compute") else d for d in dates]
+    return np.unique(np.concatenate([day_numbers(d) for d in dates]))
 
 
 def event_feature_columns() -> list[str]:
     """Names of the event columns :func:`event_features` adds besides the keys."""
     after_before = [f"{kind}{name}" for name in EVENT_COLUMNS for kind in ("After", "Before")]
     windows = [name + suffix for suffix in ("_bw", "_fw") for name in EVENT_COLUMNS]
-    return after_before + windows
+    weeks = [
+        name + suffix for name in WEEK_COUNTED for suffix in ("Week", "WeekBefore", "WeekAfter")
+    ]
+    return after_before + windows + ["AfterReopen"] + weeks

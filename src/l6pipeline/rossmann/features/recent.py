@@ -4,7 +4,9 @@ The lesson's features describe the calendar and the store, not how the store has
 lately; the Rossmann winners added that. Here, for a row of store ``s`` on day ``d``,
 ``RecentSales<span>`` is the mean log sales of ``s`` over the ``span`` days ending ``lag`` days
 before ``d`` (days ``d - lag - span + 1 .. d - lag``; closed days and days without a row do not
-count), and ``RecentSalesTrend`` the shortest span's mean minus the longest's. With ``lag`` at
+count), and ``RecentSalesTrend`` the shortest span's mean minus the longest's.
+``StoreDayPromoSales`` is the mean log sales of ``s`` on the same weekday with the same
+``Promo`` over every day up to ``d - lag`` (the winners' store statistics). With ``lag`` at
 least the forecast horizon (48 days for Kaggle's test.csv), every row of a test period, or of a
 backtest window, reads only sales from before the period starts: leak-free by construction.
 """
@@ -24,12 +26,16 @@ from .events import EVENT_KEY
 
 #: The column of the latest-minus-longest difference.
 TREND_COLUMN = "RecentSalesTrend"
+#: The column of the store's mean log sales on the row's weekday and promo state.
+DAY_PROMO_COLUMN = "StoreDayPromoSales"
+#: Fewer sales days than this in a store's weekday-and-promo group give NaN.
+DAY_PROMO_MIN_DAYS = 4
 
 
 def recent_sales_columns(spans: Sequence[int]) -> list[str]:
     """Names of the columns :func:`recent_sales` adds besides the keys."""
     means = [f"RecentSales{span}" for span in sorted(spans)]
-    return means + ([TREND_COLUMN] if len(spans) > 1 else [])
+    return means + ([TREND_COLUMN] if len(spans) > 1 else []) + [DAY_PROMO_COLUMN]
 
 
 @dataclass(frozen=True)
@@ -77,17 +83,52 @@ def _sold(history: pd.DataFrame) -> pd.DataFrame:
     return history.loc[history["Sales"].to_numpy(dtype=float, na_value=0) > 0]
 
 
+def day_promo_sales(history: pd.DataFrame, keys: pd.DataFrame, lag_days: int) -> np.ndarray:
+    """``StoreDayPromoSales`` of each row of ``keys`` (Store, Date, Promo): the mean log sales
+    of the ``history`` days of the same store, weekday and ``Promo`` up to ``lag_days`` before
+    the row's day; NaN with fewer than ``DAY_PROMO_MIN_DAYS`` such days."""
+    group = ["Store", "Weekday", "Promo"]
+    sold = _sold(history)
+    sold = pd.DataFrame(
+        {
+            "Store": sold["Store"].to_numpy(),
+            "Weekday": pd.DatetimeIndex(sold["Date"]).day_of_week.to_numpy(),
+            "Promo": sold["Promo"].to_numpy(np.int64),
+            "Date": sold["Date"].to_numpy("datetime64[ns]"),
+            "log": np.log(sold["Sales"].to_numpy(np.float64)),
+        }
+    ).sort_values([*group, "Date"], kind="stable")
+    totals = sold.groupby(group, sort=False)["log"]
+    sold = sold.assign(total=totals.cumsum(), count=totals.cumcount() + 1)
+    queries = pd.DataFrame(
+        {
+            "Store": keys["Store"].to_numpy(),
+            "Weekday": pd.DatetimeIndex(keys["Date"]).day_of_week.to_numpy(),
+            "Promo": keys["Promo"].to_numpy(np.int64),
+            "Date": (keys["Date"] - pd.Timedelta(days=lag_days)).to_numpy("datetime64[ns]"),
+            "row": np.arange(len(keys)),
+        }
+    ).sort_values("Date", kind="stable")
+    found = pd.merge_asof(
+        queries, sold.sort_values("Date", kind="stable"), on="Date", by=group, direction="backward"
+    ).sort_values("row")
+    means = (found["total"] / found["count"]).to_numpy(np.float64)
+    return np.where(found["count"].to_numpy(np.float64) >= DAY_PROMO_MIN_DAYS, means, np.nan)
+
+
 def recent_sales(
     history: pd.DataFrame, keys: pd.DataFrame, lag_days: int, spans: Sequence[int]
 ) -> pd.DataFrame:
-    """The recent-sales columns for each (Store, Date) of ``keys``, from the ``Sales`` of
-    ``history`` (rows without positive sales are ignored; ``Sales`` may be absent or missing,
-    as for test rows). A span with fewer than ``span // 4`` days of sales (a store's first
-    year, a long closure) gives NaN, which ``FillMissing`` fills and flags."""
-    out = keys[list(EVENT_KEY)].drop_duplicates().reset_index(drop=True)
+    """The recent-sales columns for each (Store, Date) of ``keys`` (with their ``Promo``),
+    from the ``Sales`` of ``history`` (rows without positive sales are ignored; ``Sales`` may
+    be absent or missing, as for test rows). A span with fewer than ``span // 4`` days of sales
+    (a store's first year, a long closure) gives NaN, which ``FillMissing`` fills and flags."""
+    keys = keys.drop_duplicates(list(EVENT_KEY)).reset_index(drop=True)
+    out = keys[list(EVENT_KEY)].copy()
     sold = _sold(history)
     if sold.empty or out.empty:
         return out.assign(**{column: np.nan for column in recent_sales_columns(spans)})
+    out[DAY_PROMO_COLUMN] = day_promo_sales(sold, keys, lag_days)
     log_sales = np.log(sold["Sales"].to_numpy(np.float64))
     by_day = pd.Series(log_sales, index=pd.MultiIndex.from_frame(sold[list(EVENT_KEY)]))
     wide = by_day.groupby(level=list(EVENT_KEY)).mean().unstack("Store")  # Date x Store
@@ -102,7 +143,7 @@ def recent_sales(
         out[f"RecentSales{span}"] = means.to_numpy()[row, col]
     if len(spans) > 1:
         out[TREND_COLUMN] = out[f"RecentSales{min(spans)}"] - out[f"RecentSales{max(spans)}"]
-    return out
+    return out[[*EVENT_KEY, *recent_sales_columns(spans)]]
 
 
 def _value(scalar: Any) -> Any:
@@ -123,5 +164,7 @@ def compute_recent_sales(
     train: pd.DataFrame, test: pd.DataFrame, lag_days: int, params: Mapping
 ) -> pd.DataFrame:
     """:func:`recent_sales` for every (Store, Date) of train and test, from train's sales."""
-    history = pd.concat([train[[*EVENT_KEY, "Sales"]], test[list(EVENT_KEY)]], ignore_index=True)
+    history = pd.concat(
+        [train[[*EVENT_KEY, "Promo", "Sales"]], test[[*EVENT_KEY, "Promo"]]], ignore_index=True
+    )
     return recent_sales(history, history, lag_days, RecentSalesConfig.from_params(params).spans)

@@ -110,10 +110,13 @@ def test_fastai_alignment_reproduces_the_lesson_notebook(validated):
     lesson = lesson_tables(subset)
     for mine, theirs in zip(ours, lesson, strict=True):
         assert len(mine) == len(theirs)
-        # every column of the lesson's; the recent sales levels are ours alone
+        # every column of the lesson's; the recent sales levels and the winners' event
+        # columns (closures, reopening, holiday weeks) are ours alone
+        lesson_events = {c for c in event_feature_columns() if c in theirs.columns}
         assert {c for c in mine.columns if c not in theirs.columns} == set(
             recent_sales_columns((28, 91, 365))
-        )
+        ) | (set(event_feature_columns()) - lesson_events)
+        assert len(lesson_events) == 12  # After/Before/_bw/_fw of the lesson's three events
         for col in theirs.columns.intersection(mine.columns):
             got, want = mine[col], theirs[col].reset_index(drop=True)
             if pd.api.types.is_datetime64_any_dtype(got):

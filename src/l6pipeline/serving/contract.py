@@ -91,11 +91,11 @@ class _Problems:
         self.clauses: list[str] = []
         self.refused: dict[str, np.ndarray] = {}
 
-    def add(self, column: str, what: str, mask: np.ndarray, values: pd.Series | None = None):
-        """A clause for the rows of ``mask`` (their raw values, or ``values``), if any."""
+    def add(self, column: str, what: str, mask: np.ndarray) -> None:
+        """A clause for the rows of ``mask`` of ``column``, showing their raw values, if any."""
         if not mask.any():
             return
-        shown = (self.raw[column] if values is None else values)[mask]
+        shown = self.raw[column][mask]
         listed = examples(list(shown), list(shown.index), self.word)
         self.clauses.append(f"column {column!r} {what}: {listed}")
         self.refused[column] = self.refused.get(column, False) | mask

@@ -126,7 +126,8 @@ def log_pipeline_model(
             ],
             metadata={
                 "input": "rows of Kaggle's test.csv (docs/serving.md)",
-                "input_columns": dict(INPUT_COLUMNS),
+                "input_columns": list(INPUT_COLUMNS),  # in order (MLmodel sorts a mapping)
+                "input_dtypes": dict(INPUT_COLUMNS),
                 "output": "Id, Sales",
             },
         )

@@ -79,9 +79,14 @@ submission: install
 	@$(BIN)/python -m l6pipeline.outputs submission --env $(ENV)
 
 ## Serve the newest rossmann_pipeline / rossmann_pipeline_kaggle model of the MLflow store on
-## http://127.0.0.1:$(PORT) (docs/serving.md); NAME=rossmann_pipeline_kaggle picks one name.
+## http://127.0.0.1:$(PORT) (docs/serving.md); NAME=rossmann_pipeline_kaggle picks one name,
+## WORKERS=2 starts two worker processes, MAX_BODY_MB the largest request body (413 above it),
+## LOG_FILE=serve.log also logs to that (rotating) file. SIGTERM / Ctrl-C stop it cleanly.
 PORT ?= 5001
+WORKERS ?= 1
+MAX_BODY_MB ?= 10
 serve: install
 	@uri=$$($(BIN)/python -m l6pipeline.outputs model-uri $(if $(NAME),--name $(NAME))) || exit 2; \
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
-	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/mlflow models serve -m "$$uri" --env-manager local -h 127.0.0.1 -p $(PORT)
+	exec $(BIN)/python -m l6pipeline.serving.server --model-uri "$$uri" --host 127.0.0.1 \
+	  --port $(PORT) --workers $(WORKERS) --max-body-mb $(MAX_BODY_MB) $(if $(LOG_FILE),--log-file $(LOG_FILE))

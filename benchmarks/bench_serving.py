@@ -1,41 +1,46 @@
-"""The served Rossmann model (raw rows in): one request's latency, a 41,088-row batch's rows/s.
+"""The served Rossmann model over HTTP (``make serve``'s server on 127.0.0.1): latency,
+throughput, a 50k-row batch, worker memory and log lines.
 
-    .venv/bin/python benchmarks/bench_serving.py [--data DIR] [--requests 30] [--no-http]
+    .venv/bin/python benchmarks/bench_serving.py [--data DIR] [--workers 2] [--seconds 10]
 
 Builds the model exactly as the ``log_model`` node of ``rossmann_model`` logs it (the same
 ``log_pipeline_model``), with processors fitted on the training features and an *untrained*
 network of the lesson's architecture (``conf/base/parameters_rossmann_model.yml``): the cost of
 a prediction does not depend on the weights, and no real-data training runs here. Data: the
-real files in ``../shared/data/rossmann`` when present (test.csv has 41,088 rows), else
-Kaggle-scale synthetic tables (1,115 stores, 856 of them in a 48-day test: 41,088 rows too).
+real files in ``../shared/data/rossmann`` when present, else Kaggle-scale synthetic tables
+(1,115 stores, 41,088 test rows). Then starts ``python -m l6pipeline.serving.server`` on a
+free loopback port (nothing leaves the machine) and prints:
 
-Prints the model's size on disk (per carried artifact), then, on the same rows:
-
-- ``served``     ``mlflow.pyfunc`` model ``predict`` (schema check, Kedro runner, catalog copy);
-- ``domain``     reference: the same inference functions called directly (no MLflow, no Kedro);
-- ``network``    reference: processors + network alone on already-built features;
-- one request: in process (``pyfunc.predict`` of one row) and over HTTP (``mlflow models serve``
-  on a loopback port, one-row ``dataframe_split`` POSTs), median and 95th percentile.
+- the model's size on disk;
+- the reference: one row through ``ServedPipeline.predict`` in this process (no HTTP);
+- p50 / p95 of one client's requests of 1 and of 100 rows;
+- requests/s and p50 with 1, 4 and 8 concurrent clients (one-row requests, each level for
+  ``--seconds`` and at most ``--max-requests``: bounded loops);
+- rows/s of one 50,000-row request (test rows plus past days);
+- the workers' RSS after start and after the run, the server's log lines per 1,000 requests,
+  and the load average (the 2-core machine is shared: wall times are inflated when it is busy).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import logging
 import os
-import resource
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import torch
 import yaml
@@ -46,24 +51,15 @@ from l6pipeline.rossmann.synthetic import generate_rossmann
 from l6pipeline.rossmann.validation import validate_tables
 from l6pipeline.serving import inference
 from l6pipeline.serving.mlflow_model import log_pipeline_model
-from l6pipeline.serving.pipeline import request_features
 from l6pipeline.tabular.processors import TabularProcessor
-from l6pipeline.tabular.train import ModelConfig, build_model, predict_sales
+from l6pipeline.tabular.train import ModelConfig, build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "rossmann"
 TABLES = ("train", "test", "store", "store_states", "state_names", "googletrend", "weather")
-SHARED_TABLES = (
-    "rossmann_store",
-    "rossmann_weather",
-    "rossmann_trend_state",
-    "rossmann_trend_national",
-)
 KAGGLE_SCALE = {"n_stores": 1115, "seed": 42}
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+BATCH_ROWS = 50_000
+START_S = 300  # a loaded 2-core machine needs minutes to import mlflow + torch
 
 
 def _tables(data: Path | None) -> tuple[dict, str]:
@@ -81,28 +77,9 @@ def _params() -> tuple[dict, dict]:
     return model, data
 
 
-def _best(fn, repeat: int) -> tuple[float, float]:
-    """Best wall seconds and best CPU seconds of this process (the latter barely moves when
-    other processes share the cores; wall time does)."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus)
-
-
-def _latency_ms(fn, n: int) -> tuple[float, float, float]:
-    """Median and 95th percentile wall milliseconds, and median CPU milliseconds."""
-    fn()  # warm-up
-    walls, cpus = [], []
-    for _ in range(n):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(1000 * (time.perf_counter() - wall))
-        cpus.append(1000 * (time.process_time() - cpu))
-    return statistics.median(walls), statistics.quantiles(walls, n=20)[-1], statistics.median(cpus)
+def _body(rows: pd.DataFrame) -> bytes:
+    split = json.loads(rows.to_json(orient="split", index=False))
+    return json.dumps({"dataframe_split": split}).encode()
 
 
 def _free_port() -> int:
@@ -111,52 +88,86 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _http_latency(uri: str, row: pd.DataFrame, n: int) -> tuple[float, float, float]:
-    port = _free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager"]
-    command += ["local", "-h", "127.0.0.1", "-p", str(port)]
-    server = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("mlflow models serve did not start") from None
-                time.sleep(0.5)
-        split = json.loads(row.to_json(orient="split", index=False))
-        body = json.dumps({"dataframe_split": split}).encode()
-        url = f"http://127.0.0.1:{port}/invocations"
+class Client:
+    """One keep-alive HTTP connection to the server on 127.0.0.1."""
 
-        def post() -> None:
-            request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=60) as response:
-                response.read()
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
-        return _latency_ms(post, n)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        self.connection.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
+def _latencies(port: int, body: bytes, n: int) -> list[float]:
+    client = Client(port)
+    client.post(body)  # warm-up
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        status, _ = client.post(body)
+        times.append(1000 * (time.perf_counter() - start))
+        assert status == 200, status
+    return times
+
+
+def _throughput(port: int, body: bytes, clients: int, seconds: float, cap: int):
+    """(requests/s, p50 ms) of ``clients`` threads posting ``body`` for ``seconds`` (or
+    ``cap`` requests in all)."""
+    times: list[float] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def run() -> None:
+        client = Client(port)
+        while time.perf_counter() < deadline:
+            with lock:
+                if len(times) >= cap:
+                    return
+            start = time.perf_counter()
+            status, _ = client.post(body)
+            assert status == 200, status
+            with lock:
+                times.append(1000 * (time.perf_counter() - start))
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(times) / (time.perf_counter() - start), statistics.median(times), len(times)
+
+
+def _rss_mib(pid: int) -> dict[int, float]:
+    """VmRSS of the server process and its children (the workers), MiB."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    rss = {}
+    for each in pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss[each] = int(line.split()[1]) / 1024
+    return rss
+
+
+def _pct(times: list[float], q: int) -> float:
+    return float(np.percentile(times, q))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED)
-    parser.add_argument("--requests", type=int, default=30)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=200, help="per latency figure")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per throughput level")
+    parser.add_argument("--max-requests", type=int, default=3000, help="per throughput level")
     args = parser.parse_args()
-    logging.disable(logging.INFO)  # the Kedro runner logs every node of every request
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    logging.disable(logging.WARNING)  # Kedro's runner logs every node of the data preparation
 
     start = time.perf_counter()
     tables, source = _tables(args.data)
@@ -168,85 +179,120 @@ def main() -> None:
     torch.manual_seed(0)
     config = ModelConfig.from_params(model_params["network"])
     network = build_model(processor, float(train_features["Sales"].max()), config).eval()
+    history = inference.event_history(tables["train"], tables["test"])
     carried = {
         "rossmann_model": network,
         "rossmann_processors": processor.to_dict(),
-        **run_feature_pipeline(tables, SHARED_TABLES),
-        "rossmann_event_history": inference.event_history(tables["train"], tables["test"]),
+        **run_feature_pipeline(tables, inference.carried_tables()),
+        "rossmann_event_history": history,
     }
-    batch = inference.serving_frame(tables["test"])
-    print(
-        f"data: {source}; batch of {len(batch):,} test rows; setup {time.perf_counter() - start:.1f} s"
-    )
+    test = inference.serving_frame(tables["test"]).reset_index(drop=True)
+    past = tables["train"].loc[
+        tables["train"]["Date"] >= tables["train"]["Date"].max() - pd.Timedelta(days=60)
+    ]
+    extra = past.head(BATCH_ROWS - len(test))
+    extra = extra.assign(Open=1.0, Id=np.arange(len(extra)) + test["Id"].max() + 1)
+    batch = pd.concat([test, inference.serving_frame(extra)], ignore_index=True)
+    batch = batch.head(BATCH_ROWS).reset_index(drop=True)
+    print(f"data: {source}; setup {time.perf_counter() - start:.1f} s")
 
     with tempfile.TemporaryDirectory() as tmp:
         mlflow.set_tracking_uri(f"sqlite:///{tmp}/mlflow.db")
         mlflow.set_experiment(experiment_name="bench_serving")
         with mlflow.start_run():
-            start = time.perf_counter()
-            info = log_pipeline_model(carried, data_params, batch.head(5))
-            print(f"log_model: {time.perf_counter() - start:.1f} s")
+            info = log_pipeline_model(carried, data_params, test.head(5))
         local = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=f"{tmp}/model"))
         files = [path for path in local.rglob("*") if path.is_file()]
-        total = sum(path.stat().st_size for path in files)
-        print(f"model size on disk: {total / 2**20:.1f} MiB in {len(files)} files")
-        for path in sorted(files, key=lambda p: -p.stat().st_size)[:8]:
-            print(f"  {path.stat().st_size / 2**20:8.2f} MiB  {path.relative_to(local)}")
+        size = sum(path.stat().st_size for path in files) / 2**20
+        print(f"model size on disk: {size:.1f} MiB in {len(files)} files")
 
-        start = time.perf_counter()
-        served = mlflow.pyfunc.load_model(info.model_uri)
-        print(f"load_model: {time.perf_counter() - start:.1f} s")
-
-        tables_for_domain = {
-            name: carried[name] for name in (*SHARED_TABLES, "rossmann_event_history")
-        }
-        coverage = inference.date_coverage(
-            carried["rossmann_weather"],
-            carried["rossmann_trend_state"],
-            carried["rossmann_trend_national"],
+        served = inference.ServedPipeline(
+            network, processor.to_dict(), carried, history, data_params
         )
-
-        def domain(rows: pd.DataFrame) -> pd.DataFrame:
-            checked = inference.validate_request(rows, carried["rossmann_store"], coverage)
-            features = request_features(
-                checked,
-                tables_for_domain,
-                data_params["trend_alignment"],
-                data_params["event_window_rows"],
-            )
-            return inference.predict_request(features, checked, processor.to_dict(), network)
-
-        checked = inference.validate_request(batch, carried["rossmann_store"], coverage)
-        features = request_features(checked, tables_for_domain)
-        figures = {
-            "served": _best(lambda: served.predict(batch), args.repeat),
-            "domain": _best(lambda: domain(batch), args.repeat),
-            "network": _best(
-                lambda: predict_sales(network, processor.transform(features)), args.repeat
-            ),
-        }
+        one = test.head(1)
+        served.predict(one)
+        cpu, wall = [], []
+        for _ in range(args.requests):
+            w, c = time.perf_counter(), time.process_time()
+            served.predict(one)
+            wall.append(1000 * (time.perf_counter() - w))
+            cpu.append(1000 * (time.process_time() - c))
+        reference = statistics.median(wall)
         print(
-            f"\nbatch of {len(batch):,} rows (best of {args.repeat}; wall, and CPU of this process):"
+            f"reference, one row in process (ServedPipeline.predict): p50 {reference:.1f} ms "
+            f"wall, {statistics.median(cpu):.1f} ms CPU"
         )
-        served_cpu = figures["served"][1]
-        for name, (wall, cpu) in figures.items():
-            print(
-                f"  {name:8s} wall {wall:6.2f} s {len(batch) / wall:>8,.0f} rows/s | "
-                f"CPU {cpu:6.2f} s {len(batch) / cpu:>8,.0f} rows/s ({cpu / served_cpu:.2f}x served)"
-            )
 
-        row = batch.head(1)
-        print(f"\none request of 1 row, {args.requests} requests (wall median, p95; CPU median):")
-        for name, fn in (
-            ("pyfunc.predict", lambda: served.predict(row)),
-            ("domain", lambda: domain(row)),
-        ):
-            median, p95, cpu = _latency_ms(fn, args.requests)
-            print(f"  {name:15s} {median:6.0f} ms, p95 {p95:6.0f} ms; CPU {cpu:5.0f} ms")
-        if not args.no_http:
-            median, p95, _ = _http_latency(info.model_uri, row, args.requests)
-            print(f"  {'HTTP':15s} {median:6.0f} ms, p95 {p95:6.0f} ms (mlflow models serve)")
-    print(f"\npeak RSS {_peak_mb():,.0f} MiB; load average {os.getloadavg()[0]:.1f}")
+        port = _free_port()
+        log = Path(tmp) / "server.log"
+        command = [sys.executable, "-m", "l6pipeline.serving.server", "--model-uri", str(local)]
+        command += ["--port", str(port), "--workers", str(args.workers)]
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        try:
+            deadline = time.monotonic() + START_S
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                        break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"the server did not start:\n{log.read_text()}"
+                        ) from None
+                    time.sleep(0.5)
+            time.sleep(2)  # every worker up
+            _latencies(port, _body(one), args.workers * 2)  # each worker warmed up
+            rss_before = _rss_mib(server.pid)
+            lines_before = len(log.read_text().splitlines())
+            requests = 0
+            print(f"\nover HTTP ({args.workers} worker(s), 127.0.0.1), one client:")
+            for rows in (1, 100):
+                times = _latencies(port, _body(test.head(rows)), args.requests)
+                requests += args.requests + 1
+                print(
+                    f"  {rows:>3} row(s): p50 {_pct(times, 50):6.1f} ms, p95 "
+                    f"{_pct(times, 95):6.1f} ms ({args.requests} requests; "
+                    f"p50 / in-process reference {_pct(times, 50) / reference:.2f}x)"
+                )
+            print("one-row requests, concurrent clients:")
+            for clients in (1, 4, 8):
+                rate, p50, count = _throughput(
+                    port, _body(one), clients, args.seconds, args.max_requests
+                )
+                requests += count
+                print(f"  {clients} client(s): {rate:6.1f} requests/s, p50 {p50:6.1f} ms")
+            body = _body(batch)
+            start = time.perf_counter()
+            status, answer = Client(port).post(body)
+            seconds = time.perf_counter() - start
+            requests += 1
+            assert status == 200 and len(json.loads(answer)["predictions"]) == len(batch)
+            print(
+                f"batch of {len(batch):,} rows ({len(body) / 2**20:.1f} MiB of JSON): "
+                f"{seconds:.2f} s, {len(batch) / seconds:,.0f} rows/s"
+            )
+            rss_after = _rss_mib(server.pid)
+            lines = len(log.read_text().splitlines()) - lines_before
+            print(
+                "server RSS MiB (pid: after start -> after the run): "
+                + ", ".join(
+                    f"{pid}: {rss_before.get(pid, 0):.0f} -> {mib:.0f}"
+                    for pid, mib in rss_after.items()
+                )
+            )
+            print(
+                f"log lines: {lines} for {requests} requests ({1000 * lines / requests:.0f} per 1,000)"
+            )
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            code = server.wait(timeout=60)
+            print(f"server stopped by SIGTERM, exit code {code}")
+    print(
+        f"load average (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

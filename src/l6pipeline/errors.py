@@ -3,7 +3,7 @@
 Every user mistake derives from :class:`UserInputError`: bad raw data
 (:class:`~l6pipeline.rossmann.errors.RawDataError`), bad parameters
 (:class:`~l6pipeline.params.ParameterError`, ``RejectedParameters``), request rows the served
-model refuses (:class:`~l6pipeline.serving.inference.ServingInputError`), a model that
+model refuses (:class:`~l6pipeline.serving.contract.ServingInputError`), a model that
 ``rossmann_predict`` cannot find (``NoModelError``), a Ray or Dask cluster that cannot be
 reached (``RayAddressError``, ``DaskAddressError`` in :mod:`l6pipeline.scaleout`). Its message is
 one paragraph that names what is wrong (file, column, line and value, or parameter, value and

@@ -1,16 +1,19 @@
-"""The served model's own steps on raw test-format rows (no Kedro): check, events, predict.
+"""The served model's request path on raw test-format rows: no Kedro runner, no catalog.
 
-Every step is the training code itself, applied to what the model carries: the test table's
-pandera validation (:func:`~l6pipeline.rossmann.validation.validate_table`), the event features
-recomputed over the carried event history plus the new rows, the stores' recent sales levels
-from the history's sales, the fitted processors
-(``TabularProcessor.from_dict(...).transform``, whose ``#na#`` code takes unseen categories),
-``predict_sales`` and the submission rule (``Open == 0`` sells 0). Between events and
-prediction, the inference pipeline (:mod:`l6pipeline.serving.pipeline`) runs
-``rossmann_data``'s own test-branch nodes.
+:class:`ServedPipeline` is built once per model load from what the model carries, and answers a
+request with the training code itself: the input contract (:mod:`.contract`), the event
+features (``compute_event_features``) and recent sales levels (``recent_sales``) over the
+carried history of the request's stores plus the request rows, then every step of
+``rossmann_data``'s row chain (:data:`~l6pipeline.pipelines.rossmann_data.pipeline.ROW_STEPS`,
+the list the Kedro pipeline is built from), the fitted processors, ``predict_sales`` and the
+submission rule (``Open == 0`` sells 0). A new row step, or a new column of the test table
+that an event reads, reaches the served model without an edit here: the tables a row step
+reads are carried (:func:`carried_tables`), except the two computed per request
+(:data:`REQUEST_TABLES`).
 
-A request row that cannot be predicted raises :class:`ServingInputError` naming the row, the
-column and the value: an unknown store, a date outside the carried tables, a bad code.
+Prepared once per load: the processors, the history sorted by store with each store's slice
+found by binary search (one row reads its store's few hundred days, not the whole history),
+the recent-sales lag, the known stores and the days the carried tables cover.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from l6pipeline.errors import UserInputError
-from l6pipeline.rossmann.errors import RawDataError
+from l6pipeline.pipelines.rossmann_data.pipeline import ROW_STEPS
+from l6pipeline.rossmann.features.dates import day_numbers
 from l6pipeline.rossmann.features.events import (
-    EVENT_INPUTS,
     EVENT_KEY,
+    WINDOW_ROWS,
     compute_event_features,
     data_days,
 )
@@ -35,20 +38,35 @@ from l6pipeline.rossmann.features.recent import (
     recent_sales,
     recent_sales_lag,
 )
-from l6pipeline.rossmann.schemas import COLUMNS
-from l6pipeline.rossmann.validation import validate_table
+from l6pipeline.serving.contract import INPUT_COLUMNS, ServingInputError, check_request
 from l6pipeline.tabular.processors import TabularProcessor
 from l6pipeline.tabular.submission import kaggle_submission
 from l6pipeline.tabular.train import predict_sales
 
-#: The request columns (Kaggle's test.csv) and their validated dtypes.
-INPUT_COLUMNS: dict[str, str] = dict(COLUMNS["test"])
-HISTORY_COLUMNS = [*EVENT_KEY, *EVENT_INPUTS, "Sales"]
-_EXAMPLES = 5
+__all__ = ["INPUT_COLUMNS", "ServedPipeline", "ServingInputError"]
+
+#: The carried history: every request column an event may read (all but ``Id``) and ``Sales``.
+HISTORY_COLUMNS = [*(column for column in INPUT_COLUMNS if column != "Id"), "Sales"]
+#: The row steps' tables that depend on the request rows: computed per request.
+EVENTS, RECENT_SALES = "rossmann_events", "rossmann_recent_sales"
+REQUEST_TABLES = (EVENTS, RECENT_SALES)
+#: The row steps' parameters are ``rossmann_data``'s.
+DATA_PARAMS = "params:rossmann_data."
+REQUEST_NAME = "request"  # how the joins name the request rows in their errors
 
 
-class ServingInputError(UserInputError):
-    """A request the model must not answer with a number: names row, column and value."""
+def row_step_inputs() -> list[str]:
+    """Every table and parameter a row step reads besides the rows, in chain order."""
+    return list(dict.fromkeys(name for step in ROW_STEPS for name in step.tables))
+
+
+def carried_tables() -> list[str]:
+    """Catalog names of the tables the model carries for the row steps, as training saved them."""
+    return [
+        name
+        for name in row_step_inputs()
+        if not name.startswith("params:") and name not in REQUEST_TABLES
+    ]
 
 
 @contextmanager
@@ -63,13 +81,14 @@ def tables_cover_request() -> Iterator[None]:
 
 def event_history(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     """The rows the event windows look back / ahead on and the recent sales levels are read
-    from: (Store, Date, events, Sales) of train + test (test rows have no sales).
+    from: :data:`HISTORY_COLUMNS` of train + test (test rows have no sales).
 
     The same rows ``compute_event_features`` and ``compute_recent_sales`` see in training, so a
     request for a training-time test row gets exactly the features the submission used.
     """
     return pd.concat(
-        [train[HISTORY_COLUMNS], test.reindex(columns=HISTORY_COLUMNS)], ignore_index=True
+        [train.reindex(columns=HISTORY_COLUMNS), test.reindex(columns=HISTORY_COLUMNS)],
+        ignore_index=True,
     )
 
 
@@ -82,106 +101,116 @@ def date_coverage(
     return pd.Timestamp(first), pd.Timestamp(last)
 
 
-def _rows(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str:
-    """``7 (index 3), 9 (index 5)``: offending values with their row labels, as ingest's."""
-    word = "line" if frame.index.name == "line" else "index"
-    bad = frame.loc[mask, column]
-    shown = ", ".join(
-        f"{value:%Y-%m-%d} ({word} {label})"
-        if isinstance(value, pd.Timestamp)
-        else f"{value} ({word} {label})"
-        for label, value in bad.head(_EXAMPLES).items()
-    )
-    more = f" ... ({len(bad)} rows in all)" if len(bad) > _EXAMPLES else ""
-    return shown + more
+class StoreHistory:
+    """The carried history sorted by (Store, Date); a store's rows are one slice."""
+
+    def __init__(self, history: pd.DataFrame) -> None:
+        self.rows = history.sort_values(list(EVENT_KEY), ignore_index=True, kind="stable")
+        stores = self.rows["Store"].to_numpy()
+        self.stores, self.starts = np.unique(stores, return_index=True)
+        self.ends = np.append(self.starts[1:], len(stores))
+
+    def of(self, stores: np.ndarray) -> pd.DataFrame:
+        """The rows of ``stores`` (stores without history give none)."""
+        wanted = np.unique(stores)
+        at = np.searchsorted(self.stores, wanted)
+        found = at < len(self.stores)
+        found[found] = self.stores[at[found]] == wanted[found]
+        at = at[found]
+        if len(at) == 1:
+            return self.rows.iloc[self.starts[at[0]] : self.ends[at[0]]]
+        spans = [np.arange(self.starts[i], self.ends[i]) for i in at]
+        return self.rows.take(np.concatenate(spans) if spans else np.array([], dtype=np.int64))
 
 
-def validate_request(
-    rows: pd.DataFrame, store: pd.DataFrame, coverage: tuple[pd.Timestamp, pd.Timestamp]
+def _keys(frame: pd.DataFrame) -> np.ndarray:
+    """(Store, Date) as one integer per row."""
+    return frame["Store"].to_numpy(dtype=np.int64) * 1_000_000 + day_numbers(frame["Date"])
+
+
+def request_events(
+    rows: pd.DataFrame, own: pd.DataFrame, window: int, days: np.ndarray
 ) -> pd.DataFrame:
-    """The request parsed and checked as ingest checks test.csv, plus what the model knows.
+    """Event features over the request stores' history (``own``) + the request rows; a request
+    row replaces the history row of its (Store, Date). The windows never cross stores; a
+    closure is counted in the data's ``days`` of every store (the whole history's)."""
+    replaced = np.isin(_keys(own), _keys(rows))
+    days = np.union1d(days, day_numbers(rows["Date"]))
+    return compute_event_features(own.loc[~replaced], rows, window, days)
 
-    Raises :class:`ServingInputError` listing every problem: a missing column, a value that is
-    not a number / date / allowed code (the test table's pandera schema), a store missing from
-    the carried store table, a date outside ``coverage`` (see :func:`date_coverage`).
-    """
-    missing = [column for column in INPUT_COLUMNS if column not in rows.columns]
-    if missing:
-        raise ServingInputError(
-            f"request is missing column(s) {missing}; expected the columns of Kaggle's "
-            f"test.csv: {list(INPUT_COLUMNS)}"
+
+class ServedPipeline:
+    """What a request needs, prepared once per model load; :meth:`predict` answers one."""
+
+    def __init__(
+        self,
+        model,
+        processors: Mapping,
+        tables: Mapping[str, pd.DataFrame],
+        history: pd.DataFrame,
+        data_params: Mapping,
+    ) -> None:
+        absent = [name for name in carried_tables() if name not in tables]
+        if absent:
+            raise ValueError(f"the served model lacks the tables {absent} that the row steps read")
+        self.model = model
+        self.processor = TabularProcessor.from_dict(processors)
+        self.tables = {name: tables[name] for name in carried_tables()}
+        self.params = {
+            name: data_params[name.removeprefix(DATA_PARAMS)]
+            for name in row_step_inputs()
+            if name.startswith("params:")
+        }
+        self.window = int(data_params.get("event_window_rows", WINDOW_ROWS))
+        recent = dict(data_params.get("recent_sales") or {})
+        self.lag = recent_sales_lag(history, history, recent)  # as training's, over train + test
+        self.spans = RecentSalesConfig.from_params(recent).spans
+        self.history = StoreHistory(history)
+        self.days = data_days(history)
+        self.stores = np.sort(self.tables["rossmann_store"]["Store"].unique())
+        self.coverage = date_coverage(
+            self.tables["rossmann_weather"],
+            self.tables["rossmann_trend_state"],
+            self.tables["rossmann_trend_national"],
         )
-    if not rows.index.is_unique:  # errors name rows by index label: make them unambiguous
-        rows = rows.reset_index(drop=True)
-    try:
-        parsed = validate_table("test", rows[list(INPUT_COLUMNS)])
-    except RawDataError as error:
-        raise ServingInputError(
-            "bad request rows:\n"
-            + "\n".join(f"  - {p.replace('test.csv, ', '', 1)}" for p in error.problems)
-        ) from None
-    parsed.index = rows.index
-    problems = []
-    unknown = ~parsed["Store"].isin(store["Store"]).to_numpy()
-    if unknown.any():
-        problems.append(
-            f"column 'Store': store(s) not in the store table the model carries "
-            f"({store['Store'].nunique()} stores): {_rows(parsed, unknown, 'Store')}"
-        )
-    first, last = coverage
-    outside = ~parsed["Date"].between(first, last).to_numpy()
-    if outside.any():
-        problems.append(
-            f"column 'Date': outside the days the model's weather and Google-trend tables "
-            f"cover ({first:%Y-%m-%d}..{last:%Y-%m-%d}): {_rows(parsed, outside, 'Date')}"
-        )
-    if problems:
-        raise ServingInputError("bad request rows:\n" + "\n".join(f"  - {p}" for p in problems))
-    return parsed
+
+    def check(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """Raw rows -> typed rows (:func:`~.contract.check_request`), or ServingInputError."""
+        if not isinstance(raw, pd.DataFrame):
+            raise ServingInputError(
+                "the model takes a table of rows (JSON dataframe_split or dataframe_records, "
+                f"or a DataFrame), not {type(raw).__name__}."
+            )
+        return check_request(raw, self.stores, self.coverage)
+
+    def features(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The feature table of checked ``rows``: every row step, in order."""
+        own = self.history.of(rows["Store"].to_numpy())
+        inputs = {
+            **self.tables,
+            **self.params,
+            EVENTS: request_events(rows, own, self.window, self.days),
+            RECENT_SALES: recent_sales(own, rows, self.lag, self.spans),
+        }
+        table = rows
+        with tables_cover_request():
+            for step in ROW_STEPS:
+                named = {"name": REQUEST_NAME} if step.named else {}
+                table = step.kernel(table, *(inputs[name] for name in step.tables), **named)
+        return table
+
+    def predict(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """``Id, Sales`` of raw request rows, in request order."""
+        rows = self.check(raw)
+        arrays = self.processor.transform(self.features(rows))
+        return answer(rows, predict_sales(self.model, arrays))
 
 
-def check_request(
-    request: pd.DataFrame,
-    store: pd.DataFrame,
-    weather: pd.DataFrame,
-    state_trend: pd.DataFrame,
-    national_trend: pd.DataFrame,
-) -> pd.DataFrame:
-    """:func:`validate_request` against the stores and the days the carried tables cover."""
-    return validate_request(request, store, date_coverage(weather, state_trend, national_trend))
-
-
-def request_events(rows: pd.DataFrame, history: pd.DataFrame, window: int) -> pd.DataFrame:
-    """Event features of the request's stores over history + request.
-
-    A request row replaces the history row of the same (Store, Date); only the request's
-    stores are computed (the windows never cross stores).
-    """
-    stores = history["Store"].isin(rows["Store"].unique())
-    own = history.loc[stores]
-    key = pd.MultiIndex.from_frame(own[list(EVENT_KEY)])
-    replaced = key.isin(pd.MultiIndex.from_frame(rows[list(EVENT_KEY)]))
-    return compute_event_features(own.loc[~replaced], rows, window, data_days(history, rows))
-
-
-def request_recent_sales(
-    rows: pd.DataFrame, history: pd.DataFrame, params: Mapping
-) -> pd.DataFrame:
-    """The recent sales levels of the request's (Store, Date) from the history's sales, with
-    the lag training used (the history is training's train + test); NaN, which
-    ``FillMissing`` fills, where a span holds no carried sale."""
-    lag = recent_sales_lag(history, history, params)
-    own = history.loc[history["Store"].isin(rows["Store"].unique())]
-    return recent_sales(own, rows, lag, RecentSalesConfig.from_params(params).spans)
-
-
-def predict_request(
-    features: pd.DataFrame, rows: pd.DataFrame, processors: Mapping, model
-) -> pd.DataFrame:
+def answer(rows: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:
     """``Id, Sales`` in request order; closed days (``Open == 0``) sell 0 as in the submission."""
-    arrays = TabularProcessor.from_dict(processors).transform(features)
-    submission = kaggle_submission(rows, predict_sales(model, arrays))
-    return submission.set_index("Id").loc[rows["Id"].to_numpy()].reset_index()
+    submission = kaggle_submission(rows, predicted)  # sorted by Id
+    ids = rows["Id"].to_numpy()
+    return submission.iloc[np.searchsorted(submission["Id"].to_numpy(), ids)].reset_index(drop=True)
 
 
 def serving_frame(rows: pd.DataFrame) -> pd.DataFrame:

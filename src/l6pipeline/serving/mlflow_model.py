@@ -1,20 +1,22 @@
-"""The served model: the inference pipeline as kedro-mlflow's ``KedroPipelineModel``.
+"""The served model: one MLflow pyfunc model that answers raw test-format rows.
 
-``rossmann_model`` logs it (:func:`log_pipeline_model`); ``rossmann_predict`` loads it by name
-(:data:`MODEL_NAME`).
+``rossmann_model`` logs it (:func:`log_pipeline_model`); ``rossmann_predict`` and the server
+(:mod:`.server`) load it by name (:data:`MODEL_NAME`). :class:`RossmannModel` builds the
+request path (:class:`~.inference.ServedPipeline`) once in ``load_context``, from the carried
+artifacts: the model, the processors, the row steps' tables, the event history and
+``rossmann_data``'s parameters.
 
-Why not ``pipeline_ml_factory``: its hook logs the model only when the pipeline being run *is*
-the ``PipelineML`` object, and Kedro sums the pipelines of ``kedro run`` (default) and
-``--pipelines rossmann_data,rossmann_model`` into a plain ``Pipeline`` (``PipelineML.__add__``
-demotes it), so those training runs would log no model. Besides, the hook logs each input
-dataset's ``_filepath``, which for our versioned ``rossmann_model`` / ``rossmann_processors``
-is the folder of every version ever saved. So the ``log_model`` node of ``rossmann_model``
-builds the same ``KedroPipelineModel`` itself, from this run's objects saved to a temporary
-folder, and logs it with ``mlflow.pyfunc.log_model``: every training run logs one.
+The signature declares the output only. An input schema would make MLflow cast each request to
+its types before the model sees it (1.5 read as 1 for a ``long``, an unknown column dropped
+with a warning); without one the model receives the values the client sent and its own
+contract (:mod:`.contract`) refuses what it cannot answer exactly. The input columns are in the
+model's metadata and its input example.
 """
 
 from __future__ import annotations
 
+import json
+import pickle
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,21 +26,27 @@ from typing import Any
 
 import mlflow
 import pandas as pd
-from kedro.io import DataCatalog, MemoryDataset
-from kedro_datasets.json import JSONDataset
-from kedro_datasets.pandas import ParquetDataset
-from kedro_datasets.pickle import PickleDataset
-from kedro_mlflow.mlflow import KedroPipelineModel
 from mlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
 from l6pipeline.params import ParameterError, known_params
-from l6pipeline.serving.inference import INPUT_COLUMNS, ServingInputError, tables_cover_request
-from l6pipeline.serving.pipeline import REQUEST, create_inference_pipeline
+from l6pipeline.serving.contract import ServingInputError
+from l6pipeline.serving.inference import INPUT_COLUMNS, ServedPipeline, carried_tables
 
 #: The name the served model is logged under in each ``rossmann_model`` run.
 MODEL_NAME = "rossmann_pipeline"
+SIGNATURE = ModelSignature(outputs=Schema([ColSpec("long", "Id"), ColSpec("double", "Sales")]))
+# Installed distributions the model needs besides l6pipeline itself (see docs/serving.md).
+REQUIREMENTS = ("mlflow", "kedro", "torch", "numpy", "pandas", "pyarrow", "pandera", "lightgbm")
+# The carried objects, by artifact name: the model's own and each row step table's file.
+MODEL, PROCESSORS, HISTORY, DATA_PARAMS, TABLES = (
+    "model.pkl",
+    "processors.json",
+    "event_history.parquet",
+    "data_params.json",
+    "tables",
+)
 
 
 @dataclass(frozen=True)
@@ -59,95 +67,67 @@ class PredictSettings:
         return cls(**known_params(params, ("model_uri", "model_name"), "rossmann_predict"))
 
 
-_MLFLOW_TYPES = {"int64": "long", "float64": "double", "str": "string", "datetime64[ns]": "string"}
-SIGNATURE = ModelSignature(
-    inputs=Schema(
-        [
-            ColSpec(_MLFLOW_TYPES[dtype], name, required=name != "Open")
-            for name, dtype in INPUT_COLUMNS.items()
-        ]
-    ),
-    outputs=Schema([ColSpec("long", "Id"), ColSpec("double", "Sales")]),
-)
-# Installed distributions the model needs besides l6pipeline itself (see docs/serving.md).
-REQUIREMENTS = (
-    "mlflow",
-    "kedro",
-    "kedro-mlflow",
-    "kedro-datasets",
-    "torch",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "pandera",
-    "lightgbm",
-)
+class RossmannModel(mlflow.pyfunc.PythonModel):
+    """Raw test-format rows -> ``Id, Sales``; a refused request raises an ``MlflowException``
+    (``INVALID_PARAMETER_VALUE``, HTTP 400) with the contract's sentence."""
 
+    served: ServedPipeline
 
-class RossmannPipelineModel(KedroPipelineModel):
-    """``KedroPipelineModel`` whose bad-input errors reach the client as an HTTP 400 message.
-
-    MLflow's scoring server answers any other exception with a generic message; an
-    ``MlflowException`` keeps ours (row, column, value).
-    """
+    def load_context(self, context) -> None:
+        artifacts = {name: Path(path) for name, path in context.artifacts.items()}
+        with artifacts[MODEL].open("rb") as file:
+            model = pickle.load(file)  # noqa: S301 (our own artifact, written by log_pipeline_model)
+        tables = {
+            name: pd.read_parquet(artifacts[TABLES] / f"{name}.parquet")
+            for name in carried_tables()
+        }
+        self.served = ServedPipeline(
+            model,
+            json.loads(artifacts[PROCESSORS].read_text()),
+            tables,
+            pd.read_parquet(artifacts[HISTORY]),
+            json.loads(artifacts[DATA_PARAMS].read_text()),
+        )
 
     def predict(self, context, model_input, params=None):
         try:
-            with tables_cover_request():
-                return super().predict(context, model_input, params)
+            return self.served.predict(model_input)
         except ServingInputError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
 
 
-# The inference pipeline's parameters: ``rossmann_data``'s (``params:rossmann_data.<key>``).
-DATA_PARAMS = "params:rossmann_data."
-# The carried tables, saved as ``<name>.parquet`` (catalog name: ``rossmann_<name>``).
-_TABLES = ("store", "weather", "trend_state", "trend_national", "event_history")
-
-
-def _datasets(folder: Path) -> dict:
-    """The carried objects' datasets in ``folder``, under the training catalog's names."""
-    tables = {
-        f"rossmann_{table}": ParquetDataset(
-            filepath=str(folder / f"{table}.parquet"), save_args={"index": False}
-        )
-        for table in _TABLES
-    }
-    return {
-        "rossmann_model": PickleDataset(filepath=str(folder / "model.pkl")),
-        "rossmann_processors": JSONDataset(filepath=str(folder / "processors.json")),
-        **tables,
-    }
-
-
 def log_pipeline_model(
-    carried: Mapping[str, object],
+    carried: Mapping[str, Any],
     data_params: Mapping,
     input_example: pd.DataFrame,
     name: str = MODEL_NAME,
 ) -> mlflow.models.model.ModelInfo:
-    """Log the inference pipeline with ``carried`` (catalog name -> object) to the active run."""
+    """Log :class:`RossmannModel` with ``carried`` (catalog name -> object: ``rossmann_model``,
+    ``rossmann_processors``, ``rossmann_event_history`` and every :func:`carried_tables`)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        datasets = _datasets(folder)
-        for dataset_name, dataset in datasets.items():
-            dataset.save(carried[dataset_name])
-        pipeline = create_inference_pipeline()
-        parameters = {
-            param: MemoryDataset(data_params[param.removeprefix(DATA_PARAMS)])
-            for param in pipeline.inputs()
-            if param.startswith(DATA_PARAMS)
-        }
-        catalog = DataCatalog(datasets={**datasets, **parameters})
-        model = RossmannPipelineModel(pipeline=pipeline, catalog=catalog, input_name=REQUEST)
+        with (folder / MODEL).open("wb") as file:
+            pickle.dump(carried["rossmann_model"], file)
+        (folder / PROCESSORS).write_text(json.dumps(carried["rossmann_processors"]))
+        (folder / DATA_PARAMS).write_text(json.dumps(dict(data_params)))
+        carried["rossmann_event_history"].to_parquet(folder / HISTORY, index=False)
+        (folder / TABLES).mkdir()
+        for table in carried_tables():
+            carried[table].to_parquet(folder / TABLES / f"{table}.parquet", index=False)
+        artifacts = {item: str(folder / item) for item in (MODEL, PROCESSORS, HISTORY, DATA_PARAMS)}
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=model,
-            artifacts=model.extract_pipeline_artifacts(parameters_saving_folder=folder),
+            python_model=RossmannModel(),
+            artifacts={**artifacts, TABLES: str(folder / TABLES)},
             signature=SIGNATURE,
             input_example=input_example,
             pip_requirements=[
                 f"{package}=={version(package).split('+')[0]}" for package in REQUIREMENTS
             ],
-            metadata={"input": "rows of Kaggle's test.csv", "output": "Id, Sales"},
+            metadata={
+                "input": "rows of Kaggle's test.csv (docs/serving.md)",
+                "input_columns": list(INPUT_COLUMNS),  # in order (MLmodel sorts a mapping)
+                "input_dtypes": dict(INPUT_COLUMNS),
+                "output": "Id, Sales",
+            },
         )

@@ -170,7 +170,7 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
         experiment_ids=[run_info.info.experiment_id], output_format="list"
     )
     served = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
-    assert served.metadata.get_input_schema().input_names() == list(INPUT_COLUMNS)
+    assert list(served.metadata.metadata["input_columns"]) == list(INPUT_COLUMNS)
     # The served model takes raw rows (docs/serving.md) and answers as the submission does.
     raw_test = pd.read_parquet(kedro_project / "data/02_intermediate/rossmann/test.parquet")
     request = serving_frame(raw_test.head(50))

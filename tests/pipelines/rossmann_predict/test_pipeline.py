@@ -30,7 +30,6 @@ from l6pipeline.pipelines.rossmann_predict.nodes import latest_model_uri
 from l6pipeline.rossmann.raw_io import write_raw_csv
 from l6pipeline.rossmann.schemas import TABLES
 from l6pipeline.serving.inference import INPUT_COLUMNS, ServingInputError, serving_frame
-from l6pipeline.serving.pipeline import create_inference_pipeline
 from l6pipeline.tabular.processors import NA, TabularProcessor
 from l6pipeline.tabular.train import predict_sales
 from tests.conftest import RossmannProject, enter_project, run_kedro
@@ -65,21 +64,7 @@ def relative_error(got: pd.Series, want: pd.Series) -> float:
     return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12)))
 
 
-def test_inference_pipeline_reads_the_request_and_training_outputs_only():
-    inputs = create_inference_pipeline().inputs()
-    assert inputs == {
-        "rossmann_request",
-        "rossmann_store",
-        "rossmann_weather",
-        "rossmann_trend_state",
-        "rossmann_trend_national",
-        "rossmann_event_history",
-        "rossmann_processors",
-        "rossmann_model",
-        "params:rossmann_data.trend_alignment",
-        "params:rossmann_data.event_window_rows",
-        "params:rossmann_data.recent_sales",
-    }
+def test_predict_pipeline_reads_a_raw_file_and_its_parameters():
     assert create_pipeline().inputs() == {"rossmann_predict_input", "params:rossmann_predict"}
 
 
@@ -97,10 +82,13 @@ def test_served_model_equals_the_pipelines_own_submission(trained):
     assert relative_error(answer["Sales"].to_numpy(), want) <= 1e-6
 
 
-def test_logged_model_has_a_signature_and_an_input_example(trained):
+def test_logged_model_declares_its_output_and_input_columns_without_a_cast(trained):
+    """No input schema (MLflow would cast 1.5 to 1 before the model sees it): the columns are
+    in the metadata and the input example."""
     info = mlflow.models.get_model_info(latest_model_uri())
-    assert info.signature.inputs.input_names() == list(INPUT_COLUMNS)
+    assert info.signature.inputs is None
     assert info.signature.outputs.input_names() == ["Id", "Sales"]
+    assert list(info.metadata["input_columns"]) == list(INPUT_COLUMNS)
     assert info.saved_input_example_info is not None
 
 
@@ -122,17 +110,15 @@ def _post(url: str, frame: pd.DataFrame) -> tuple[int, dict]:
 
 
 @pytest.fixture
-def server(trained) -> Iterator[str]:
-    """``mlflow models serve`` on a free loopback port; stopped (whole process group) after."""
+def server(trained) -> Iterator[dict]:
+    """``make serve``'s server (two workers) on a free loopback port; stopped by SIGTERM."""
     port = _free_port()
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", latest_model_uri()]
-    command += ["--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "l6pipeline.serving.server", "--model-uri"]
+    command += [latest_model_uri(), "--port", str(port), "--workers", "2"]
     log = trained["project"] / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         deadline = time.monotonic() + SERVER_START_S
@@ -144,29 +130,44 @@ def server(trained) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the model server did not start:\n{log.read_text()[-3000:]}")
                 time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/invocations"
+        yield {"url": f"http://127.0.0.1:{port}/invocations", "process": process, "log": log}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
 
 
-def test_http_round_trip_and_a_bad_request(trained, server):
+def test_http_round_trip_bad_requests_quiet_log_and_a_clean_stop(trained, server):
     rows = serving_frame(trained["test"]).dropna(subset=["Open"]).head(5)
-    status, answer = _post(server, rows)
-    assert status == 200
-    got = pd.DataFrame(answer["predictions"])
     want = trained["submission"].set_index("Id").loc[rows["Id"], "Sales"].to_numpy()
-    assert got["Id"].tolist() == rows["Id"].tolist()
-    assert relative_error(got["Sales"].to_numpy(), want) <= 1e-6
+    bad = [
+        rows.head(2).assign(Store=[rows["Store"].iloc[0], 9999]),
+        rows.head(2).assign(Store=[1.5, rows["Store"].iloc[1]]),
+        rows.head(2).assign(Promo=[0.9, 1]),
+        rows.head(2).assign(Extra=1),
+    ]
+    for request in bad:
+        status, answer = _post(server["url"], request)
+        assert status == 400
+        assert "column '" in answer["message"] and "\n" not in answer["message"]
+        status, answer = _post(server["url"], rows)  # a good request right after
+        assert status == 200
+        got = pd.DataFrame(answer["predictions"])
+        assert got["Id"].tolist() == rows["Id"].tolist()
+        assert relative_error(got["Sales"].to_numpy(), want) <= 1e-6
+    status, answer = _post(server["url"], bad[0])
+    assert "9999 (index 1)" in answer["message"]
 
-    bad = rows.head(2).assign(Store=[rows["Store"].iloc[0], 9999])
-    status, answer = _post(server, bad)
-    assert status == 400
-    assert "column 'Store'" in answer["message"] and "9999 (index 1)" in answer["message"]
+    before = len(server["log"].read_text().splitlines())
+    for _ in range(20):
+        _post(server["url"], rows.head(1))
+    lines = server["log"].read_text().splitlines()[before:]
+    assert len(lines) == 20 and all(" INFO l6pipeline.serving: POST " in line for line in lines)
+    assert not (trained["project"] / "info.log").exists()  # no file log unless asked
+
+    os.killpg(server["process"].pid, signal.SIGTERM)
+    assert server["process"].wait(timeout=60) == 0
+    assert "Traceback" not in server["log"].read_text()
 
 
 def _predict_file(trained, frame: pd.DataFrame, name: str, params: dict | None = None) -> None:

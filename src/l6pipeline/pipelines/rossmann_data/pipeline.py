@@ -3,9 +3,9 @@
 This module is the one list of the feature chain (the functions are the pure table functions of
 ``rossmann.features.build``): :func:`shared_pipeline` prepares the small tables once and the
 events over train + test; :func:`feature_branch` chains :data:`ROW_STEPS` on one table (train
-after the sales filter, or test). The served model runs the test branch itself on new rows
-(``serving.pipeline``), and :func:`build_feature_tables` (the library call) is a Kedro run of
-these nodes on tables in memory. Parameters are ``params:rossmann_data.<name>`` and
+after the sales filter, or test). The served model calls :data:`ROW_STEPS` itself on new
+rows, without a runner (``serving.inference``), and :func:`build_feature_tables` (the library
+call) is a Kedro run of these nodes on tables in memory. Parameters are ``params:rossmann_data.<name>`` and
 ``params:rossmann_data_store_partitions`` (the Dask engine's switch, set by ``conf/dask``).
 Steps and columns: ``docs/rossmann_data.md``; the Dask engine: ``docs/scale.md``.
 """

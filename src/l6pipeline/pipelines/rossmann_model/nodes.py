@@ -356,21 +356,20 @@ def predict_test(model: SalesEnsemble, processors: dict, test: pd.DataFrame) -> 
 def log_model(
     model: SalesEnsemble,
     processors: dict,
-    store: pd.DataFrame,
-    state_trend: pd.DataFrame,
-    national_trend: pd.DataFrame,
-    weather: pd.DataFrame,
     validated_train: pd.DataFrame,
     validated_test: pd.DataFrame,
     data_params: Mapping,
     name: str,
+    **tables: pd.DataFrame,
 ) -> None:
     """Log the whole pipeline from raw rows as one MLflow model (if a run is active).
 
     The model (``name``, one pyfunc model, :mod:`l6pipeline.serving`) takes rows shaped
     like Kaggle's test.csv and returns ``Id, Sales``; it carries this run's model and
-    processors, ``rossmann_data``'s joined store / trend / weather tables and parameters, and
-    the event history with the training sales (see ``docs/serving.md``).
+    processors, the ``tables`` the feature chain's row steps read (``rossmann_data``'s store /
+    trend / weather tables, by catalog name: :func:`~l6pipeline.serving.inference.
+    carried_tables`), ``rossmann_data``'s parameters, and the event history with the training
+    sales (see ``docs/serving.md``).
     """
     if mlflow.active_run() is None:
         logger.info("no active MLflow run: the model is not logged to MLflow")
@@ -378,10 +377,7 @@ def log_model(
     carried = {
         "rossmann_model": model,
         "rossmann_processors": processors,
-        "rossmann_store": store,
-        "rossmann_trend_state": state_trend,
-        "rossmann_trend_national": national_trend,
-        "rossmann_weather": weather,
+        **tables,
         "rossmann_event_history": inference.event_history(validated_train, validated_test),
     }
     example = inference.serving_frame(validated_test.head(5))

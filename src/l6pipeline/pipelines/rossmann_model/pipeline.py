@@ -13,6 +13,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from l6pipeline.pipelines.rossmann_model import nodes
+from l6pipeline.serving.inference import carried_tables
 
 PARAMS = "params:rossmann_model"
 REFIT = "params:rossmann_model_refit"
@@ -132,18 +133,16 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.log_model,
-                [
-                    "rossmann_model",
-                    "rossmann_processors",
-                    "rossmann_store",
-                    "rossmann_trend_state",
-                    "rossmann_trend_national",
-                    "rossmann_weather",
-                    "validated_train",
-                    "validated_test",
-                    "params:rossmann_data",
-                    "params:rossmann_predict.model_name",
-                ],
+                {
+                    "model": "rossmann_model",
+                    "processors": "rossmann_processors",
+                    "validated_train": "validated_train",
+                    "validated_test": "validated_test",
+                    "data_params": "params:rossmann_data",
+                    "name": "params:rossmann_predict.model_name",
+                    # the tables the served model's row steps read, as training saved them
+                    **{table: table for table in carried_tables()},
+                },
                 None,
                 name="log_model_to_mlflow",
             ),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 
 import mlflow
@@ -50,7 +49,11 @@ def latest_model_uri(name: str = MODEL_NAME) -> str:
 
 
 def predict_file(raw_rows: pd.DataFrame, params: Mapping) -> pd.DataFrame:
-    """Parse a raw test-format file (errors name file lines), predict it with the MLflow model."""
+    """Parse a raw test-format file (errors name file lines), predict it with the MLflow model.
+
+    The file passes ingest's validation of test.csv, then the model's own input contract (the
+    same declarations, plus the stores and days the model carries); both name the file's lines.
+    """
     settings = PredictSettings.from_params(params)
     rows = validate_table("test", raw_rows).set_index(raw_rows.index)  # keep the file lines
     uri = settings.model_uri or latest_model_uri(settings.model_name)
@@ -69,9 +72,4 @@ def predict_file(raw_rows: pd.DataFrame, params: Mapping) -> pd.DataFrame:
     try:
         return model.predict(inference.serving_frame(rows))
     except MlflowException as error:
-        raise inference.ServingInputError(_with_lines(error.message, rows.index)) from None
-
-
-def _with_lines(message: str, lines: pd.Index) -> str:
-    """The served model names rows by position (``index 3``); here they have file lines."""
-    return re.sub(r"\(index (\d+)\)", lambda m: f"(line {lines[int(m.group(1))]})", message)
+        raise inference.ServingInputError(error.message) from None

@@ -22,8 +22,11 @@ $(BIN)/python:
 
 # The locked versions (requirements/dev.txt, from `make lock`), then the project itself without
 # resolving again. Reinstall only when the lock or pyproject.toml changes.
-$(VENV)/.installed: requirements/dev.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+# TORCH=auto: the CUDA build of torch where `nvidia-smi` lists a GPU, else the CPU build, from
+# PyTorch's CPU index when it answers within 10 s (else from PyPI); TORCH=cpu or cuda forces one.
+TORCH ?= auto
+$(VENV)/.installed: requirements/dev.txt requirements/install.py pyproject.toml | $(BIN)/python
+	$(BIN)/python requirements/install.py --torch $(TORCH) -r requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -66,11 +69,15 @@ viz: install
 	$(BIN)/kedro viz run
 
 ## The lesson notebooks in JupyterLab, with a kernel that loads the project (after `make run`);
-## ARGS passes options to jupyter lab, e.g. ARGS=--no-browser.
+## ENV=kaggle opens them on the real-data run; ARGS passes options to jupyter lab, e.g. ARGS=--no-browser.
 # An absolute store path: kernels start in notebooks/, where `sqlite:///mlflow.db` would be a new, empty store.
+# `kedro jupyter lab --env E` exports KEDRO_ENV=E, which the notebooks' `%reload_kedro .` reads:
+# no cell names an environment. ENV's default (kaggle, for `make submission`) does not apply here.
+NOTEBOOK_ENV = $(if $(filter file,$(origin ENV)),base,$(ENV))
 notebooks: install
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro jupyter lab --ServerApp.root_dir=notebooks $(ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro jupyter lab \
+	  $(if $(filter-out base,$(NOTEBOOK_ENV)),--env $(NOTEBOOK_ENV)) --ServerApp.root_dir=notebooks $(ARGS)
 
 ## The newest Kaggle submission (of `kedro run --env kaggle ...`) copied to one stable path,
 ## data/07_model_output/kaggle_submission.csv (ENV=base: the synthetic-data one, to base_submission.csv).

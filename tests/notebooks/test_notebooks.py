@@ -81,15 +81,31 @@ def kernel_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("env", ["base", "kaggle"])
 @pytest.mark.parametrize("name", EXPECTED, ids=lambda n: n.removesuffix(".ipynb"))
-def test_notebook_runs_top_to_bottom(name: str, notebook_project: Path, kernel_spec_dir: Path):
-    """Every cell of the notebook runs without an error on the small runs' outputs."""
+def test_notebook_runs_top_to_bottom(
+    name: str,
+    env: str,
+    request: pytest.FixtureRequest,
+    kernel_spec_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Every cell of the notebook runs without an error on the small runs' outputs: as
+    committed on the synthetic-data run, and unedited on the kaggle run with KEDRO_ENV=kaggle,
+    the variable `make notebooks ENV=kaggle` (`kedro jupyter lab --env kaggle`) sets."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    path = notebook_project / "notebooks" / name
+    project = request.getfixturevalue(f"{'kaggle_' if env == 'kaggle' else ''}notebook_project")
+    path = project / "notebooks" / name
     notebook = nbformat.read(path, as_version=4)
+    if env == "kaggle":
+        monkeypatch.setenv("KEDRO_ENV", "kaggle")  # the kernel inherits this process's variables
+        # The notebook's own session read the kaggle configuration (its catalog and checks).
+        notebook.cells.append(nbformat.v4.new_code_cell('assert context.env == "kaggle"'))
+    else:
+        monkeypatch.delenv("KEDRO_ENV", raising=False)
     manager = KernelManager(
         kernel_name="l6pipeline-test",
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_spec_dir)]),

@@ -164,3 +164,16 @@ def test_the_installed_build_is_named(tmp_path: Path):
     assert installer.describe(installer.installed_build(str(fake_python))) == (
         "no torch that imports"
     )
+
+
+@pytest.mark.parametrize("torch", ["auto", "cpu", "cuda"])
+def test_make_install_hands_torch_to_the_installer(torch: str, tmp_path: Path):
+    result = subprocess.run(
+        ["make", "-n", "-C", str(PROJECT_ROOT), f"VENV={tmp_path / 'venv'}", f"TORCH={torch}"]
+        + ["install"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert f"requirements/install.py --torch {torch} -r requirements/dev.txt" in result.stdout

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import nbformat
 import pytest
 from nbstripout import strip_output
 
-from tests.conftest import copy_project
+from tests.conftest import PROJECT_ROOT, copy_project
 from tests.notebooks.conftest import NOTEBOOKS
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -205,3 +207,21 @@ def test_on_an_empty_project_each_notebook_says_which_run_it_needs(
         assert "has not made yet: run `kedro run " in error.evalue, (name, error.evalue)
         # What the reader sees: the one sentence, not a traceback.
         assert error.traceback == [f"PipelineNotRunError: {error.evalue}"], name
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"), [([], ""), (["ENV=base"], ""), (["ENV=kaggle"], "--env kaggle ")]
+)
+def test_make_notebooks_passes_env_to_kedro_jupyter(args: list[str], flag: str, tmp_path: Path):
+    """`make notebooks ENV=kaggle` starts `kedro jupyter lab --env kaggle`, which exports
+    KEDRO_ENV to the kernels; without ENV (whose default serves `make submission`), no --env."""
+    result = subprocess.run(
+        ["make", "-n", "-C", str(PROJECT_ROOT), f"VENV={tmp_path / 'venv'}", "notebooks", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "ENV"},
+    )
+    command = " ".join(result.stdout.replace("\\\n", " ").split())
+    assert f"kedro jupyter lab {flag}--ServerApp.root_dir=notebooks" in command

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint bench mlflow-ui viz notebooks clean-data lock submission serve
+.PHONY: install run test lint check-data figures bench mlflow-ui viz notebooks clean-data lock submission serve
 
 # One sentence and exit 2 when the interpreter is missing or outside 3.11.
 $(BIN)/python:
@@ -56,6 +56,21 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+## The README's pictures, docs/figures/*.png: the pipelines that draw them, on the synthetic
+## tables and the embedded images, then shrunk copies of their PNGs (src/l6pipeline/figures.py).
+figures: install
+	$(BIN)/kedro run --pipelines rossmann_synthetic
+	$(BIN)/kedro run --pipelines rossmann_data,rossmann_model,cnn
+	$(BIN)/kedro run --pipelines augmentation --to-outputs augmentation_photo_galleries
+	$(BIN)/python -m l6pipeline.figures --to docs/figures
+
+## Check your own Rossmann files in data/01_raw/rossmann (docs/real_data.md): the pipeline's
+## validation (a missing or malformed file is one paragraph naming it), then the tests that read
+## the real files (pytest marker `realdata`), on those files.
+check-data: install
+	$(BIN)/kedro run --env kaggle --pipelines rossmann_ingest
+	$(BIN)/python -m pytest -m realdata -p no:cacheprovider tests
 
 ## Speed and memory figures (see benchmarks/README.md).
 bench: install

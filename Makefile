@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint bench mlflow-ui viz notebooks clean-data lock submission serve
+.PHONY: install run test lint check-data figures bench mlflow-ui viz notebooks clean-data lock submission serve
 
 # One sentence and exit 2 when the interpreter is missing or outside 3.11.
 $(BIN)/python:
@@ -22,8 +22,11 @@ $(BIN)/python:
 
 # The locked versions (requirements/dev.txt, from `make lock`), then the project itself without
 # resolving again. Reinstall only when the lock or pyproject.toml changes.
-$(VENV)/.installed: requirements/dev.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+# TORCH=auto: the CUDA build of torch where `nvidia-smi` lists a GPU, else the CPU build, from
+# PyTorch's CPU index when it answers within 10 s (else from PyPI); TORCH=cpu or cuda forces one.
+TORCH ?= auto
+$(VENV)/.installed: requirements/dev.txt requirements/install.py pyproject.toml | $(BIN)/python
+	$(BIN)/python requirements/install.py --torch $(TORCH) -r requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -54,6 +57,21 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+## The README's pictures, docs/figures/*.png: the pipelines that draw them, on the synthetic
+## tables and the embedded images, then shrunk copies of their PNGs (src/l6pipeline/figures.py).
+figures: install
+	$(BIN)/kedro run --pipelines rossmann_synthetic
+	$(BIN)/kedro run --pipelines rossmann_data,rossmann_model,cnn
+	$(BIN)/kedro run --pipelines augmentation --to-outputs augmentation_photo_galleries
+	$(BIN)/python -m l6pipeline.figures --to docs/figures
+
+## Check your own Rossmann files in data/01_raw/rossmann (docs/real_data.md): the pipeline's
+## validation (a missing or malformed file is one paragraph naming it), then the tests that read
+## the real files (pytest marker `realdata`), on those files.
+check-data: install
+	$(BIN)/kedro run --env kaggle --pipelines rossmann_ingest
+	$(BIN)/python -m pytest -m realdata -p no:cacheprovider tests
+
 ## Speed and memory figures (see benchmarks/README.md).
 bench: install
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
@@ -66,11 +84,15 @@ viz: install
 	$(BIN)/kedro viz run
 
 ## The lesson notebooks in JupyterLab, with a kernel that loads the project (after `make run`);
-## ARGS passes options to jupyter lab, e.g. ARGS=--no-browser.
+## ENV=kaggle opens them on the real-data run; ARGS passes options to jupyter lab, e.g. ARGS=--no-browser.
 # An absolute store path: kernels start in notebooks/, where `sqlite:///mlflow.db` would be a new, empty store.
+# `kedro jupyter lab --env E` exports KEDRO_ENV=E, which the notebooks' `%reload_kedro .` reads:
+# no cell names an environment. ENV's default (kaggle, for `make submission`) does not apply here.
+NOTEBOOK_ENV = $(if $(filter file,$(origin ENV)),base,$(ENV))
 notebooks: install
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro jupyter lab --ServerApp.root_dir=notebooks $(ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro jupyter lab \
+	  $(if $(filter-out base,$(NOTEBOOK_ENV)),--env $(NOTEBOOK_ENV)) --ServerApp.root_dir=notebooks $(ARGS)
 
 ## The newest Kaggle submission (of `kedro run --env kaggle ...`) copied to one stable path,
 ## data/07_model_output/kaggle_submission.csv (ENV=base: the synthetic-data one, to base_submission.csv).

@@ -12,9 +12,35 @@ import pandas as pd
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = PROJECT_ROOT.parent / "shared"
-SHARED_ROSSMANN = SHARED_DIR / "data" / "rossmann"
-SHARED_IMAGES = SHARED_DIR / "data" / "images"
+# Real files, which the repository does not hold: the user's own copies, where the docs tell
+# them to put those, first; then the developers' reference copies beside the checkout.
+REFERENCE_DATA = PROJECT_ROOT.parent / "shared" / "data"
+ROSSMANN_FOLDERS = (PROJECT_ROOT / "data" / "01_raw" / "rossmann", REFERENCE_DATA / "rossmann")
+IMAGE_FOLDERS = (PROJECT_ROOT / "data" / "01_raw" / "images", REFERENCE_DATA / "images")
+ROSSMANN_FILES = (
+    "train.csv test.csv store.csv store_states.csv state_names.csv googletrend.csv weather.csv"
+).split()
+NO_ROSSMANN = (
+    "the real Rossmann files are not here: put Kaggle's train.csv, test.csv, store.csv and "
+    "fast.ai's store_states.csv, state_names.csv, googletrend.csv, weather.csv in "
+    "data/01_raw/rossmann/ (docs/real_data.md), then run `make check-data`"
+)
+
+
+def real_rossmann_folder(folders: tuple[Path, ...] = ROSSMANN_FOLDERS) -> Path | None:
+    """The first of ``folders`` that holds all seven real Rossmann files, or None."""
+    for folder in folders:
+        if all((folder / name).is_file() for name in ROSSMANN_FILES):
+            return folder
+    return None
+
+
+def require_real_rossmann(folders: tuple[Path, ...] = ROSSMANN_FOLDERS) -> Path:
+    """The real Rossmann folder; the calling test is skipped, saying what to do, without it."""
+    folder = real_rossmann_folder(folders)
+    if folder is None:
+        pytest.skip(NO_ROSSMANN)
+    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -144,16 +170,18 @@ def run_kedro(
 
 
 @pytest.fixture
-def shared_rossmann() -> Path:
-    """The real Kaggle Rossmann files in ../shared (the test is skipped when absent)."""
-    if not (SHARED_ROSSMANN / "train.csv").exists():
-        pytest.skip("../shared/data/rossmann is not available on this machine")
-    return SHARED_ROSSMANN
+def real_rossmann() -> Path:
+    """The real Kaggle + fast.ai Rossmann files (see ``ROSSMANN_FOLDERS``; skipped when absent)."""
+    return require_real_rossmann()
 
 
 @pytest.fixture
-def shared_images() -> Path:
-    """The real image folders in ../shared (the test is skipped when absent)."""
-    if not SHARED_IMAGES.exists():
-        pytest.skip("../shared/data/images is not available on this machine")
-    return SHARED_IMAGES
+def real_images() -> Path:
+    """fast.ai's image folders mnist_tiny and oxford_pets_sample (skipped when absent)."""
+    for folder in IMAGE_FOLDERS:
+        if (folder / "mnist_tiny").is_dir():
+            return folder
+    pytest.skip(
+        "fast.ai's sample images are not here: unpack its mnist_tiny and oxford_pets_sample "
+        "archives into data/01_raw/images/ (docs/cnn.md)"
+    )

@@ -17,6 +17,7 @@ from l6pipeline.outputs import (
     newest_model,
     newest_version,
     require_outputs,
+    run_command,
 )
 
 KAGGLE_SUBMISSION = Path("data/07_model_output/rossmann_kaggle/submission.csv")
@@ -136,3 +137,16 @@ def test_require_outputs_names_what_is_missing_and_the_command():
     assert "reads b, c," in message and "`kedro run --pipelines cnn`" in message
     # IPython shows _render_traceback_'s lines instead of a traceback: one line here.
     assert caught.value._render_traceback_() == [f"PipelineNotRunError: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("env", "command"),
+    [
+        (None, "kedro run --pipelines rossmann_data"),
+        ("local", "kedro run --pipelines rossmann_data"),
+        ("base", "kedro run --pipelines rossmann_data"),
+        ("kaggle", "kedro run --env kaggle --pipelines rossmann_data"),
+    ],
+)
+def test_the_command_a_notebook_names_carries_its_environment(env, command):
+    assert run_command("rossmann_data", env) == command

@@ -53,6 +53,16 @@ def _show_one_sentence(shell: Any, etype: type, value: Exception, tb: Any, tb_of
     return lines
 
 
+def run_command(pipelines: str, env: str | None) -> str:
+    """The ``kedro run`` that makes ``pipelines``' outputs in ``env`` (None, local, base: none).
+
+    A notebook opened with ``make notebooks ENV=kaggle`` reads the kaggle run, so the command
+    it names must carry ``--env kaggle``.
+    """
+    flag = f"--env {env} " if env not in (None, "local", "base") else ""
+    return f"kedro run {flag}--pipelines {pipelines}"
+
+
 def require_outputs(catalog: Any, datasets: Iterable[str], command: str) -> None:
     """Raise :class:`PipelineNotRunError` naming ``command`` unless every dataset exists."""
     missing = [name for name in datasets if not catalog.exists(name)]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT, RossmannProject, enter_project, run_kedro
+from tests.pipelines.rossmann_model.test_pipeline import SMALL_MODEL
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
@@ -68,3 +69,22 @@ def notebook_project(rossmann_project: RossmannProject) -> Iterator[Path]:
             run_kedro(root, pipelines, params=params)
         print(f"\nsmall image runs for the notebooks: {time.perf_counter() - start:.0f} s")  # noqa: T201
         yield root
+
+
+@pytest.fixture(scope="module")
+def kaggle_notebook_project(notebook_project: Path) -> Path:
+    """``notebook_project`` plus a ``--env kaggle`` Rossmann chain, as ``make notebooks
+    ENV=kaggle`` finds it after a real-data run.
+
+    The "real" files are the session's synthetic tables copied to data/01_raw/rossmann/, where
+    users put Kaggle's: same columns, codes and CSV format, a few seconds to train on.
+    """
+    raw = notebook_project / "data/01_raw/rossmann"
+    raw.mkdir(parents=True)
+    for table in (notebook_project / "data/01_raw/synthetic").glob("*.csv"):
+        shutil.copy(table, raw / table.name)
+    with pytest.MonkeyPatch.context() as patch:
+        enter_project(notebook_project, patch)
+        run_kedro(notebook_project, ["rossmann_data", "rossmann_model"], "kaggle", SMALL_MODEL)
+    assert (notebook_project / "data/08_reporting/rossmann_kaggle/metrics.json").exists()
+    return notebook_project

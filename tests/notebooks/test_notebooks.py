@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import nbformat
 import pytest
 from nbstripout import strip_output
 
-from tests.conftest import copy_project
+from tests.conftest import PROJECT_ROOT, copy_project
 from tests.notebooks.conftest import NOTEBOOKS
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -34,12 +36,16 @@ NBSTRIPOUT_EXTRA_KEYS = [
     "cell.metadata.hidden",
     "cell.metadata.scrolled",
 ]
+# The notebooks that read the Rossmann pipelines, whose outputs `--env kaggle` moves to
+# rossmann_kaggle/; the others read `cnn` and `augmentation`, the same in every environment.
+ROSSMANN_NOTEBOOKS = {"01_rossmann_data.ipynb", "02_rossmann_model.ipynb"}
 # Per cell. Generous: a busy 2-core machine starts a kernel and loads Kedro in under a minute.
 CELL_TIMEOUT_S = 600
 
 
 def test_the_five_lesson_notebooks_exist():
     assert [path.name for path in NOTEBOOK_FILES] == EXPECTED
+    assert ROSSMANN_NOTEBOOKS < set(EXPECTED)
 
 
 def _stripped(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -80,16 +86,47 @@ def kernel_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return prefix / "share" / "jupyter" / "kernels"
 
 
+def _execute(client) -> None:
+    """Run the notebook, then shut its kernel down: a client given its own kernel manager
+    leaves the kernel running (hundreds of MB each, ten notebook runs a session)."""
+    try:
+        client.execute()
+    finally:
+        if client.km.has_kernel:
+            client.km.shutdown_kernel(now=True)
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("env", ["base", "kaggle"])
 @pytest.mark.parametrize("name", EXPECTED, ids=lambda n: n.removesuffix(".ipynb"))
-def test_notebook_runs_top_to_bottom(name: str, notebook_project: Path, kernel_spec_dir: Path):
-    """Every cell of the notebook runs without an error on the small runs' outputs."""
+def test_notebook_runs_top_to_bottom(
+    name: str,
+    env: str,
+    request: pytest.FixtureRequest,
+    kernel_spec_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Every cell of the notebook runs without an error on the small runs' outputs: as
+    committed on the synthetic-data run, and unedited on the kaggle run with KEDRO_ENV=kaggle,
+    the variable `make notebooks ENV=kaggle` (`kedro jupyter lab --env kaggle`) sets (the
+    image notebooks there up to their check: the rest reads the same files as on base)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    path = notebook_project / "notebooks" / name
+    project = request.getfixturevalue(f"{'kaggle_' if env == 'kaggle' else ''}notebook_project")
+    path = project / "notebooks" / name
     notebook = nbformat.read(path, as_version=4)
+    if env == "kaggle":
+        monkeypatch.setenv("KEDRO_ENV", "kaggle")  # the kernel inherits this process's variables
+        if name not in ROSSMANN_NOTEBOOKS:  # opened on the kaggle run: set-up and check cells
+            code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+            checks = [i for i, cell in enumerate(code) if "require_outputs(" in cell.source]
+            notebook.cells = code[: (checks or [0])[0] + 1]
+        # The notebook's own session read the kaggle configuration (its catalog and checks).
+        notebook.cells.append(nbformat.v4.new_code_cell('assert context.env == "kaggle"'))
+    else:
+        monkeypatch.delenv("KEDRO_ENV", raising=False)
     manager = KernelManager(
         kernel_name="l6pipeline-test",
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_spec_dir)]),
@@ -101,7 +138,7 @@ def test_notebook_runs_top_to_bottom(name: str, notebook_project: Path, kernel_s
         resources={"metadata": {"path": str(path.parent)}},  # the kernel starts in notebooks/
     )
     start = time.perf_counter()
-    client.execute()  # raises CellExecutionError, naming the cell, on the first error
+    _execute(client)  # raises CellExecutionError, naming the cell, on the first error
     print(f"\n{name}: {time.perf_counter() - start:.0f} s")  # noqa: T201
     errors = [
         output
@@ -179,7 +216,7 @@ def test_on_an_empty_project_each_notebook_says_which_run_it_needs(
         allow_errors=True,
         resources={"metadata": {"path": str(root / "notebooks")}},
     )
-    client.execute()
+    _execute(client)
     for name, setup, check in zip(checked, notebook.cells[::2], notebook.cells[1::2], strict=True):
         assert not [o for o in setup.outputs if o.output_type == "error"], name
         errors = [o for o in check.outputs if o.output_type == "error"]
@@ -189,3 +226,21 @@ def test_on_an_empty_project_each_notebook_says_which_run_it_needs(
         assert "has not made yet: run `kedro run " in error.evalue, (name, error.evalue)
         # What the reader sees: the one sentence, not a traceback.
         assert error.traceback == [f"PipelineNotRunError: {error.evalue}"], name
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"), [([], ""), (["ENV=base"], ""), (["ENV=kaggle"], "--env kaggle ")]
+)
+def test_make_notebooks_passes_env_to_kedro_jupyter(args: list[str], flag: str, tmp_path: Path):
+    """`make notebooks ENV=kaggle` starts `kedro jupyter lab --env kaggle`, which exports
+    KEDRO_ENV to the kernels; without ENV (whose default serves `make submission`), no --env."""
+    result = subprocess.run(
+        ["make", "-n", "-C", str(PROJECT_ROOT), f"VENV={tmp_path / 'venv'}", "notebooks", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "ENV"},
+    )
+    command = " ".join(result.stdout.replace("\\\n", " ").split())
+    assert f"kedro jupyter lab {flag}--ServerApp.root_dir=notebooks" in command

@@ -50,20 +50,20 @@ def test_trend_file_of_a_state_code():
     assert {trend_file_for_state(c)[-2:] for c in STORE_STATE_CODES} <= set(TREND_SUFFIXES)
 
 
-@pytest.mark.shared
-def test_declared_columns_are_the_real_headers(shared_rossmann):
+@pytest.mark.realdata
+def test_declared_columns_are_the_real_headers(real_rossmann):
     for table in TABLES:
-        with (shared_rossmann / f"{table}.csv").open(newline="") as handle:
+        with (real_rossmann / f"{table}.csv").open(newline="") as handle:
             header = next(csv.reader(handle))
         assert header == list(COLUMNS[table]), table
 
 
-@pytest.mark.shared
-def test_declared_states_are_the_real_ones(shared_rossmann):
-    names = pd.read_csv(shared_rossmann / "state_names.csv")
+@pytest.mark.realdata
+def test_declared_states_are_the_real_ones(real_rossmann):
+    names = pd.read_csv(real_rossmann / "state_names.csv")
     assert dict(zip(names["StateName"], names["State"], strict=True)) == STATE_NAMES
-    states = pd.read_csv(shared_rossmann / "store_states.csv")
+    states = pd.read_csv(real_rossmann / "store_states.csv")
     assert set(states["State"]) == set(STORE_STATE_CODES)
-    trend = pd.read_csv(shared_rossmann / "googletrend.csv")
+    trend = pd.read_csv(real_rossmann / "googletrend.csv")
     suffixes = set(trend["file"].str.removeprefix("Rossmann_DE").str.lstrip("_")) - {""}
     assert suffixes == set(TREND_SUFFIXES)

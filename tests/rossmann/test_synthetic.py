@@ -81,19 +81,21 @@ def test_files_use_the_real_formats(raw_csv_dir):
     assert trend.count("\n\n") == 1  # after the national block, as in the real file
 
 
-def test_files_look_like_the_real_ones(raw_csv_dir, shared_rossmann):
+@pytest.mark.realdata
+def test_files_look_like_the_real_ones(raw_csv_dir, real_rossmann):
     """Same header bytes and line ends as the real files; same value codes."""
     for table in TABLES:
         ours = (raw_csv_dir / f"{table}.csv").read_bytes()
-        real = (shared_rossmann / f"{table}.csv").read_bytes()
+        real = (real_rossmann / f"{table}.csv").read_bytes()
         assert ours.split(b"\n", 1)[0] == real.split(b"\n", 1)[0], table
     assert (raw_csv_dir / "state_names.csv").read_bytes() == (
-        shared_rossmann / "state_names.csv"
+        real_rossmann / "state_names.csv"
     ).read_bytes()
 
 
-def test_validated_schema_equals_the_real_one(raw_tables, shared_rossmann):
-    real = validate_tables(read_raw_tables(shared_rossmann))
+@pytest.mark.realdata
+def test_validated_schema_equals_the_real_one(raw_tables, real_rossmann):
+    real = validate_tables(read_raw_tables(real_rossmann))
     ours = validate_tables(generate_rossmann({**SMALL_PARAMS, "n_stores": 40}))
     for table in TABLES:
         assert list(ours[table].columns) == list(real[table].columns), table

@@ -290,12 +290,12 @@ def test_validate_raw_tables_is_the_node_signature(raw_text_tables):
     assert list(out) == list(TABLES)
 
 
-# -- the real files (../shared) ----------------------------------------------------------------
+# -- the real files (tests/conftest.py) ----------------------------------------------------------------
 
 
-@pytest.mark.shared
-def test_the_real_files_pass(shared_rossmann):
-    validated = validate_tables(read_raw_tables(shared_rossmann))
+@pytest.mark.realdata
+def test_the_real_files_pass(real_rossmann):
+    validated = validate_tables(read_raw_tables(real_rossmann))
     for table in TABLES:
         frame = validated[table]
         assert {c: str(t) for c, t in frame.dtypes.items()} == COLUMNS[table], table

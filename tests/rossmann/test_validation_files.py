@@ -89,16 +89,16 @@ def test_byte_order_mark_is_ignored(raw_csv_dir):
     assert list(read_raw_csv(path).columns) == ["StateName", "State"]
 
 
-@pytest.mark.shared
-def test_real_files_load_with_their_quirks(shared_rossmann):
-    weather = read_raw_csv(shared_rossmann / "weather.csv")
+@pytest.mark.realdata
+def test_real_files_load_with_their_quirks(real_rossmann):
+    weather = read_raw_csv(real_rossmann / "weather.csv")
     assert len(weather) == 15_840
     assert weather.index[990] == 993  # after the first state's block and its blank line
-    trend = read_raw_csv(shared_rossmann / "googletrend.csv")
+    trend = read_raw_csv(real_rossmann / "googletrend.csv")
     assert len(trend) == 2_072
-    states = read_raw_csv(shared_rossmann / "store_states.csv")
+    states = read_raw_csv(real_rossmann / "store_states.csv")
     assert "HB,NI" in set(states["State"]) and not states["State"].str.endswith("\r").any()
-    store = read_raw_csv(shared_rossmann / "store.csv")
+    store = read_raw_csv(real_rossmann / "store.csv")
     assert (store["PromoInterval"] == "Jan,Apr,Jul,Oct").any()
 
 

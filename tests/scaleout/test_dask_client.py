@@ -141,5 +141,7 @@ def test_settings_defaults_are_a_small_local_cluster():
 
 def test_without_the_extra_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
-    with pytest.raises(ImportError, match=r'optional extra: pip install -e "\.\[dask\]"'):
+    with pytest.raises(
+        ImportError, match=r"optional extra: make install, or pip install -r requirements/dev.txt"
+    ):
         DaskClientHooks().after_context_created(context({"dask": {"enabled": True}}))

@@ -7,7 +7,7 @@ cluster). While it is open, every Dask computation of the run (the feature table
 ``dask.ParquetDataset``) goes to it; it is closed when the run ends or fails.
 
 Without an enabled ``dask`` block the hook does nothing and never imports Dask (an optional
-extra: ``pip install -e ".[dask]"``).
+extra, which ``make install`` installs from the lock, ``requirements/dev.txt``).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def open_client(settings: DaskSettings) -> Any:
     except ImportError as error:
         raise ImportError(
             f"the {PARAMS_KEY} parameters enable Dask, which needs the optional extra: "
-            f'pip install -e ".[dask]" ({error})'
+            f"make install, or pip install -r requirements/dev.txt ({error})"
         ) from None
 
     if settings.scheduler_address:

@@ -181,11 +181,11 @@ def test_kedro_run_on_an_image_folder_via_parameters(kedro_project: Path, tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.shared
-def test_kedro_run_on_mnist_tiny(kedro_project: Path, shared_images: Path):
+@pytest.mark.realimages
+def test_kedro_run_on_mnist_tiny(kedro_project: Path, real_images: Path):
     data = {
         "source": "image_folder",
-        "path": str(shared_images / "mnist_tiny"),
+        "path": str(real_images / "mnist_tiny"),
         "pattern": "*/*/*.png",
     }
     run_kedro(kedro_project, ["cnn"], params={"cnn": {**TINY["cnn"], "data": data}})

@@ -92,11 +92,11 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.shared
-def test_kedro_run_on_the_real_files(kedro_project: Path, shared_rossmann: Path):
+@pytest.mark.realdata
+def test_kedro_run_on_the_real_files(kedro_project: Path, real_rossmann: Path):
     raw = kedro_project / "data/01_raw/rossmann"
     raw.mkdir(parents=True)
-    for path in shared_rossmann.glob("*.csv"):
+    for path in real_rossmann.glob("*.csv"):
         (raw / path.name).symlink_to(path)
     run(kedro_project, ["rossmann_data"], env="kaggle")
     # Real-data outputs have a folder of their own: a synthetic run's are never replaced.
@@ -104,7 +104,7 @@ def test_kedro_run_on_the_real_files(kedro_project: Path, shared_rossmann: Path)
     features = kedro_project / "data/04_feature/rossmann_kaggle"
     train = pd.read_parquet(features / "train_features.parquet")
     test = pd.read_parquet(features / "test_features.parquet")
-    assert len(test) == len(pd.read_csv(shared_rossmann / "test.csv", usecols=["Id"]))
+    assert len(test) == len(pd.read_csv(real_rossmann / "test.csv", usecols=["Id"]))
     assert train[["trend", "trend_DE", "State", "Mean_TemperatureC"]].notna().all().all()
-    sales = pd.read_csv(shared_rossmann / "train.csv", usecols=["Sales"])["Sales"]
+    sales = pd.read_csv(real_rossmann / "train.csv", usecols=["Sales"])["Sales"]
     assert len(train) == int((sales != 0).sum())

@@ -73,12 +73,12 @@ def test_kaggle_env_ingests_files_in_the_rossmann_folder(kedro_project):
 
 
 @pytest.mark.slow
-@pytest.mark.shared
-def test_kaggle_env_ingests_the_real_files(kedro_project, shared_rossmann):
+@pytest.mark.realdata
+def test_kaggle_env_ingests_the_real_files(kedro_project, real_rossmann):
     folder = kedro_project / "data/01_raw/rossmann"
     folder.mkdir(parents=True)
     for table in TABLES:
-        os.symlink(shared_rossmann / f"{table}.csv", folder / f"{table}.csv")
+        os.symlink(real_rossmann / f"{table}.csv", folder / f"{table}.csv")
     run(kedro_project, ["rossmann_ingest"], env="kaggle")
     tables = validated(kedro_project, VALIDATED_KAGGLE)
     assert len(tables["train"]) == 969_264 and len(tables["test"]) == 41_088

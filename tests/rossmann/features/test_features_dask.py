@@ -16,7 +16,7 @@ from l6pipeline.rossmann.raw_io import read_raw_csv
 from l6pipeline.rossmann.schemas import TABLES, file_name
 from l6pipeline.rossmann.synthetic import generate_rossmann
 from l6pipeline.rossmann.validation import validate_tables
-from tests.conftest import SHARED_ROSSMANN
+from tests.conftest import require_real_rossmann
 
 KEY = ["Store", "Date"]
 SPLITS = ("train", "test")
@@ -113,9 +113,8 @@ def test_bad_partition_count_names_the_parameter(synthetic, bad):
 
 @pytest.fixture(scope="module")
 def real() -> dict[str, pd.DataFrame]:
-    if not (SHARED_ROSSMANN / "train.csv").exists():
-        pytest.skip("../shared/data/rossmann is not available on this machine")
-    return validate_tables({t: read_raw_csv(SHARED_ROSSMANN / file_name(t)) for t in TABLES})
+    folder = require_real_rossmann()
+    return validate_tables({t: read_raw_csv(folder / file_name(t)) for t in TABLES})
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +122,7 @@ def real_features(real) -> tuple:
     return build_feature_tables(real)
 
 
-@pytest.mark.shared
+@pytest.mark.realdata
 @pytest.mark.parametrize("partitions", [1, 3, 7])
 def test_dask_partitions_equal_pandas_on_the_real_files(real, real_features, partitions: int):
     assert_same_features(cut_by_rows(real), real_features, partitions)
@@ -131,5 +130,8 @@ def test_dask_partitions_equal_pandas_on_the_real_files(real, real_features, par
 
 def test_without_the_extra_the_error_says_how_to_install_it(synthetic, monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.dataframe", None)  # as if Dask were not installed
-    with pytest.raises(ImportError, match=r'need the optional extra: pip install -e "\.\[dask\]"'):
+    with pytest.raises(
+        ImportError,
+        match=r"optional extra, which the lock installs: make install, or pip install -r requirements/dev.txt",
+    ):
         build_feature_tables(synthetic, partitions=2)

@@ -1,4 +1,4 @@
-"""The feature tables on the real Kaggle + fast.ai files in ../shared (skipped when absent)."""
+"""The feature tables on the real Kaggle + fast.ai files (skipped when absent, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,17 @@ from l6pipeline.rossmann.features.recent import recent_sales_columns
 from l6pipeline.rossmann.raw_io import read_raw_csv
 from l6pipeline.rossmann.schemas import NULLABLE, TABLES, file_name
 from l6pipeline.rossmann.validation import validate_tables
-from tests.conftest import SHARED_ROSSMANN
+from tests.conftest import require_real_rossmann
 
 from .lesson_port import lesson_tables
 
-pytestmark = pytest.mark.shared
+pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
 def validated() -> dict[str, pd.DataFrame]:
-    if not (SHARED_ROSSMANN / "train.csv").exists():
-        pytest.skip("../shared/data/rossmann is not available on this machine")
-    raw = {table: read_raw_csv(SHARED_ROSSMANN / file_name(table)) for table in TABLES}
+    folder = require_real_rossmann()
+    raw = {table: read_raw_csv(folder / file_name(table)) for table in TABLES}
     return validate_tables(raw)
 
 

@@ -124,9 +124,9 @@ def test_bad_configurations_fail_loudly(folder: Path, tmp_path: Path):
         load_image_folder(FolderConfig(path=str(folder), pattern="*.txt"))
 
 
-@pytest.mark.shared
-def test_mnist_tiny_by_folder(shared_images: Path):
-    root = shared_images / "mnist_tiny"
+@pytest.mark.realimages
+def test_mnist_tiny_by_folder(real_images: Path):
+    root = real_images / "mnist_tiny"
     images = load_image_folder(FolderConfig(path=str(root), pattern="*/*/*.png", size=28))
     assert images.classes == ("3", "7")
     labelled = sum(1 for _ in root.glob("*/*/*.png"))
@@ -135,9 +135,9 @@ def test_mnist_tiny_by_folder(shared_images: Path):
     assert not any(n.startswith("test/") for n in images.names)
 
 
-@pytest.mark.shared
-def test_oxford_pets_by_regex(shared_images: Path):
-    root = shared_images / "oxford_pets_sample" / "sample_images"
+@pytest.mark.realimages
+def test_oxford_pets_by_regex(real_images: Path):
+    root = real_images / "oxford_pets_sample" / "sample_images"
     images = load_image_folder(
         FolderConfig(path=str(root), label_from="regex", regex=PETS_REGEX, size=32, channels=3)
     )

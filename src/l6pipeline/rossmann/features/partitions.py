@@ -37,7 +37,8 @@ def dask_dataframe() -> Any:
         import dask.dataframe as dd  # noqa: PLC0415 (optional extra, only for Dask frames)
     except ImportError as error:
         raise ImportError(
-            'Dask partitions need the optional extra: pip install -e ".[dask]" '
+            "Dask partitions need the optional extra, which the lock installs: make install, or "
+            "pip install -r requirements/dev.txt "
             f"(or set rossmann_data_store_partitions to 0 for pandas): {error}"
         ) from None
     return dd

@@ -196,7 +196,9 @@ def test_a_refit_needs_choices(rows):
         fit_prefix(rows, None, TINY)
 
 
-def _forecast(rng: np.random.Generator, rows: int, epochs: int, rounds: int) -> WindowForecast:
+def _random_forecast(
+    rng: np.random.Generator, rows: int, epochs: int, rounds: int
+) -> WindowForecast:
     """A window's forecast with random network and booster log sales; the booster's curve is
     its RMSPE at each round, as LightGBM records it."""
     sales = rng.uniform(1_000, 10_000, rows)
@@ -216,7 +218,7 @@ def test_pooled_choices_are_those_of_the_windows_taken_together(seed, rows, roun
     """Choosing on several windows = choosing on one window holding all their rows, over the
     rounds every window reached."""
     rng = np.random.default_rng(seed)
-    forecasts = [_forecast(rng, n, 4, r) for n, r in zip(rows, rounds, strict=False)]
+    forecasts = [_random_forecast(rng, n, 4, r) for n, r in zip(rows, rounds, strict=False)]
     reached = min(len(f.booster_curve) for f in forecasts)
     sales = np.concatenate([f.sales for f in forecasts])
 

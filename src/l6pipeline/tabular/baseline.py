@@ -145,6 +145,11 @@ def train_lightgbm(
     )
     if curve is not None:
         curve.extend(recorded["valid"]["rmspe"])
+    # Every tree, without the binned training data a trainable booster holds (a backtest keeps
+    # each prefix's booster until the end, for choices pooled over the windows).
+    best = booster.best_iteration
+    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=-1))
+    booster.best_iteration = best
     return booster
 
 

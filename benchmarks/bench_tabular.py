@@ -213,11 +213,15 @@ def our_throughput(
     start = time.perf_counter()
     fit_one_cycle(model, torch.nn.functional.mse_loss, tensors, None, config)
     seconds = time.perf_counter() - start
-    shapes = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)]  # fmt: skip
+    shapes = [
+        (m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)
+    ]
     return {"rows_per_s": len(frame) / seconds, "linears": shapes}
 
 
-def peer_throughput(features: Path, rows: int, layers: tuple[int, ...], batch_size: int) -> dict | None:  # fmt: skip
+def peer_throughput(
+    features: Path, rows: int, layers: tuple[int, ...], batch_size: int
+) -> dict | None:
     """fast.ai's rows/s for the same settings, in its own process (None: no ``FASTAI_PY``)."""
     python = os.environ.get("FASTAI_PY")
     if not python:
@@ -251,12 +255,17 @@ def throughput(features: Path, rows: int, warmup: int = 20) -> list[dict]:
             ours = our_throughput(frame, layers, batch_size, warmup)
             peer = peer_throughput(features, rows, layers, batch_size)
             flops = linear_flops_per_row(ours["linears"])
-            row = {"layers": list(layers), "bs": batch_size, "flops_per_row": flops,
-                   "ours_rows_s": ours["rows_per_s"],
-                   "ours_share": ours["rows_per_s"] * flops / peak,
-                   "peer_rows_s": None if peer is None else peer["rows_per_s"],
-                   "peer_share": None if peer is None
-                   else peer["rows_per_s"] * linear_flops_per_row(peer["linears"]) / peak}  # fmt: skip
+            row = {
+                "layers": list(layers),
+                "bs": batch_size,
+                "flops_per_row": flops,
+                "ours_rows_s": ours["rows_per_s"],
+                "ours_share": ours["rows_per_s"] * flops / peak,
+                "peer_rows_s": None if peer is None else peer["rows_per_s"],
+                "peer_share": None
+                if peer is None
+                else peer["rows_per_s"] * linear_flops_per_row(peer["linears"]) / peak,
+            }
             print(json.dumps(row), file=sys.stderr, flush=True)
             table.append(row)
     return table
@@ -360,7 +369,9 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} (2-core machine: measure when < 1)")
     if args.throughput_only:
         if args.features is None or not args.features.exists():
-            sys.exit(f"--throughput-only needs --features FILE (a train_features.parquet), got {args.features}")  # fmt: skip
+            sys.exit(
+                f"--throughput-only needs --features FILE (a train_features.parquet), got {args.features}"
+            )
         print_throughput(throughput(args.features, args.throughput_rows))
     else:
         if not (args.data / "train.csv").exists():

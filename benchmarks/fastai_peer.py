@@ -86,9 +86,15 @@ def learner(df: pd.DataFrame, valid: np.ndarray, bs: int, layers: list[int], cbs
         tabular_learner,
     )
 
-    to = TabularPandas(df, procs=[FillMissing, Categorify, Normalize], cat_names=list(CAT),
-                       cont_names=list(CONT), y_names="Sales", y_block=RegressionBlock(),
-                       splits=(list(np.flatnonzero(~valid)), list(np.flatnonzero(valid))))  # fmt: skip
+    to = TabularPandas(
+        df,
+        procs=[FillMissing, Categorify, Normalize],
+        cat_names=list(CAT),
+        cont_names=list(CONT),
+        y_names="Sales",
+        y_block=RegressionBlock(),
+        splits=(list(np.flatnonzero(~valid)), list(np.flatnonzero(valid))),
+    )
     max_log_y = float(df["Sales"].max()) + np.log(1.2)
     config = tabular_config(ps=LESSON["ps"], embed_p=LESSON["embed_p"], y_range=(0, max_log_y))
     return tabular_learner(
@@ -132,12 +138,16 @@ def epoch_log(max_rss_gb: float):
             gc.collect()
             now = time.perf_counter()
             rss, peak = rss_gb()
-            self.epochs.append({
-                "epoch": self.epoch, "seconds": round(now - self.start, 2),
-                "exact_rmspe": round(rmspe, 5),
-                "fastai_exp_rmspe": round(float(self.learn.recorder.values[-1][-1]), 5),
-                "rss_gb": round(rss, 3), "peak_rss_gb": round(peak, 3),
-            })  # fmt: skip
+            self.epochs.append(
+                {
+                    "epoch": self.epoch,
+                    "seconds": round(now - self.start, 2),
+                    "exact_rmspe": round(rmspe, 5),
+                    "fastai_exp_rmspe": round(float(self.learn.recorder.values[-1][-1]), 5),
+                    "rss_gb": round(rss, 3),
+                    "peak_rss_gb": round(peak, 3),
+                }
+            )
             print(json.dumps(self.epochs[-1]), file=sys.stderr, flush=True)
             self.start = now
 
@@ -163,16 +173,21 @@ def run_fold(args: argparse.Namespace) -> dict:
     dates = df.loc[valid, "Date"]
     return {
         "peer": "fastai tabular_learner (benchmarks/fastai_peer.py)",
-        "epochs": args.epochs, "bs": args.bs, "lr": LESSON["lr"],
-        "n_train": int((~valid).sum()), "n_valid": int(valid.sum()),
+        "epochs": args.epochs,
+        "bs": args.bs,
+        "lr": LESSON["lr"],
+        "n_train": int((~valid).sum()),
+        "n_valid": int(valid.sum()),
         "valid_window": [str(dates.min().date()), str(dates.max().date())],
-        "procs_s": round(procs_s, 2), "fit_s": round(fit_s, 2),
+        "procs_s": round(procs_s, 2),
+        "fit_s": round(fit_s, 2),
         "s_per_epoch": round(fit_s / args.epochs, 2),
         "exact_rmspe": log.epochs[-1]["exact_rmspe"],
         "fastai_exp_rmspe": log.epochs[-1]["fastai_exp_rmspe"],
-        "per_epoch": log.epochs, "peak_rss_gb": round(max(e["peak_rss_gb"] for e in log.epochs), 3),
+        "per_epoch": log.epochs,
+        "peak_rss_gb": round(max(e["peak_rss_gb"] for e in log.epochs), 3),
         "torch_threads": torch.get_num_threads(),
-    }  # fmt: skip
+    }
 
 
 def run_throughput(args: argparse.Namespace) -> dict:
@@ -193,7 +208,8 @@ def run_throughput(args: argparse.Namespace) -> dict:
             self.seconds = time.perf_counter() - self.start
 
     torch.manual_seed(0)
-    df = read_rows(args.features, None).tail(args.rows + args.bs).reset_index(drop=True)
+    df = read_rows(args.features, None).sort_values(["Date", "Store"])
+    df = df.tail(args.rows + args.bs).reset_index(drop=True)
     valid = np.zeros(len(df), dtype=bool)
     valid[-args.bs :] = True  # one validation batch: fastai wants one
     layers = [int(n) for n in args.layers.split(",")]
@@ -208,10 +224,14 @@ def run_throughput(args: argparse.Namespace) -> dict:
         if isinstance(m, torch.nn.Linear)
     ]
     return {
-        "layers": layers, "bs": args.bs, "rows": timed, "seconds": round(clock.seconds, 3),
-        "rows_per_s": timed / clock.seconds, "linears": linears,
+        "layers": layers,
+        "bs": args.bs,
+        "rows": timed,
+        "seconds": round(clock.seconds, 3),
+        "rows_per_s": timed / clock.seconds,
+        "linears": linears,
         "torch_threads": torch.get_num_threads(),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:

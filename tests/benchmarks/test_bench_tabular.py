@@ -63,7 +63,12 @@ def test_fold_rows_give_each_window_its_own_figures_and_clocks():
     networks, lightgbm = curves()
     peers = {"W2": {"exact_rmspe": 0.14, "fit_s": 900.0}, "W1": {"exact_rmspe": 0.15}}
     w2, w1 = fold_rows(summary(), networks, lightgbm, peers)
-    assert (w2["window"], w2["start"], w2["end"], w2["rows"]) == ("W2", "2015-02-01", "2015-02-28", 20)  # fmt: skip
+    assert (w2["window"], w2["start"], w2["end"], w2["rows"]) == (
+        "W2",
+        "2015-02-01",
+        "2015-02-28",
+        20,
+    )
     assert (w2["model"], w2["networks"], w2["lightgbm"], w2["peer"]) == (0.11, 0.13, 0.105, 0.14)
     assert w2["model_per_peer"] == pytest.approx(0.11 / 0.14)
     assert w2["ours_s"] == 5 + 6 + 7 + 3 * 0.5  # every network and LightGBM on before_W2

@@ -145,14 +145,19 @@ def fold_rows(
 
 def run_peer(features: Path, window: dict) -> dict | None:
     """The peer trained on every row before ``window`` and measured on it, in its own process
-    (None: no ``FASTAI_PY``). Its per-epoch lines go to this run's stderr as they come."""
+    (None: no ``FASTAI_PY``, or it failed). Its per-epoch lines go to this run's stderr."""
     python = os.environ.get("FASTAI_PY")
     if not python:
         return None
     command = [python, str(PEER), "fold", str(features), window["start"], window["end"]]
     out = subprocess.run(
-        [*command, "--epochs", str(PEER_EPOCHS)], stdout=subprocess.PIPE, text=True, check=True
+        [*command, "--epochs", str(PEER_EPOCHS)], stdout=subprocess.PIPE, text=True, check=False
     )
+    if out.returncode != 0:  # e.g. its memory ceiling: the other folds still run
+        print(
+            f"fastai on {window['name']} failed (exit {out.returncode}); see above", file=sys.stderr
+        )
+        return None
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -9,6 +9,7 @@ the MLflow hooks (``track`` opens a child run per prefix, ``on_epoch_end`` logs 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -160,6 +161,7 @@ def _train_booster(
     if window is None:
         return booster, curve, None, seconds
 
+    @functools.lru_cache(maxsize=4)  # the choices and the figures ask for the same rounds
     def log_sales_at(rounds: int) -> np.ndarray:
         return booster.predict(window_frame, num_iteration=rounds)
 

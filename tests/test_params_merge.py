@@ -54,7 +54,7 @@ def test_a_nested_override_keeps_the_other_keys(kedro_project, env):
     )
     train = params["rossmann_model_train"]
     assert train["epochs"] == 1
-    assert train["batch_size"] == (1024 if env == "kaggle" else 256)  # the env's value survives
+    assert train["batch_size"] == (512 if env == "kaggle" else 256)  # the env's value survives
 
 
 def test_an_environment_sets_only_the_keys_it_names(kedro_project):

@@ -255,7 +255,8 @@ def feature_rows(
     event_rows = _records(tables["train"]) + _records(tables["test"])
     event_feats = events(event_rows)
     keys = [(r["Store"], _date(r["Date"])) for r in event_rows]
-    recent = recent_sales(_records(tables["train"]), keys)
+    promos = {key: r["Promo"] for key, r in zip(keys, event_rows, strict=True)}
+    recent = recent_sales(_records(tables["train"]), keys, promos=promos)
 
     out = []
     for row in _records(tables[split]):

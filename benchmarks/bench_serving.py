@@ -29,14 +29,10 @@ import json
 import logging
 import os
 import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import mlflow
@@ -51,6 +47,7 @@ from l6pipeline.rossmann.synthetic import generate_rossmann
 from l6pipeline.rossmann.validation import validate_tables
 from l6pipeline.serving import inference
 from l6pipeline.serving.mlflow_model import log_pipeline_model
+from l6pipeline.serving.server import start_in_background
 from l6pipeline.tabular.processors import TabularProcessor
 from l6pipeline.tabular.train import ModelConfig, build_model
 
@@ -80,12 +77,6 @@ def _params() -> tuple[dict, dict]:
 def _body(rows: pd.DataFrame) -> bytes:
     split = json.loads(rows.to_json(orient="split", index=False))
     return json.dumps({"dataframe_split": split}).encode()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Client:
@@ -223,26 +214,9 @@ def main() -> None:
             f"wall, {statistics.median(cpu):.1f} ms CPU"
         )
 
-        port = _free_port()
         log = Path(tmp) / "server.log"
-        command = [sys.executable, "-m", "l6pipeline.serving.server", "--model-uri", str(local)]
-        command += ["--port", str(port), "--workers", str(args.workers)]
-        with log.open("wb") as out:
-            server = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        server, port = start_in_background(str(local), log, args.workers, START_S)
         try:
-            deadline = time.monotonic() + START_S
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                        break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"the server did not start:\n{log.read_text()}"
-                        ) from None
-                    time.sleep(0.5)
             time.sleep(2)  # every worker up
             _latencies(port, _body(one), args.workers * 2)  # each worker warmed up
             rss_before = _rss_mib(server.pid)

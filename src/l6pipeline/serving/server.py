@@ -24,8 +24,12 @@ import logging.config
 import math
 import os
 import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 import warnings
 from pathlib import Path
 
@@ -262,6 +266,36 @@ def main(argv: list[str] | None = None) -> int:
             timeout_graceful_shutdown=30,
         )
     return 0
+
+
+def start_in_background(
+    model_uri: str, log_path: Path, workers: int = 1, timeout: float = 300.0
+) -> tuple[subprocess.Popen, int]:
+    """This server on a free loopback port in a new process group, its output in
+    ``log_path``; returns (process, port) once ``/ping`` answers, or raises RuntimeError with
+    the log's tail when it exits or does not answer within ``timeout`` seconds (for tests and
+    benchmarks; stop it with ``os.killpg(process.pid, signal.SIGTERM)``)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "l6pipeline.serving.server", "--model-uri", model_uri]
+    command += ["--port", str(port), "--workers", str(workers)]
+    with Path(log_path).open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                return process, port
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                tail = Path(log_path).read_text()[-3000:]
+                raise RuntimeError(f"the model server did not start:\n{tail}") from None
+            time.sleep(0.5)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +27,7 @@ from l6pipeline.pipelines.rossmann_predict.nodes import latest_model_uri
 from l6pipeline.rossmann.raw_io import write_raw_csv
 from l6pipeline.rossmann.schemas import TABLES
 from l6pipeline.serving.inference import INPUT_COLUMNS, ServingInputError, serving_frame
+from l6pipeline.serving.server import start_in_background
 from l6pipeline.tabular.processors import NA, TabularProcessor
 from l6pipeline.tabular.train import predict_sales
 from tests.conftest import RossmannProject, enter_project, run_kedro
@@ -92,12 +90,6 @@ def test_logged_model_declares_its_output_and_input_columns_without_a_cast(train
     assert info.saved_input_example_info is not None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _post(url: str, frame: pd.DataFrame) -> tuple[int, dict]:
     split = json.loads(frame.to_json(orient="split", index=False))
     body = json.dumps({"dataframe_split": split}).encode()
@@ -112,24 +104,9 @@ def _post(url: str, frame: pd.DataFrame) -> tuple[int, dict]:
 @pytest.fixture
 def server(trained) -> Iterator[dict]:
     """``make serve``'s server (two workers) on a free loopback port; stopped by SIGTERM."""
-    port = _free_port()
-    command = [sys.executable, "-m", "l6pipeline.serving.server", "--model-uri"]
-    command += [latest_model_uri(), "--port", str(port), "--workers", "2"]
     log = trained["project"] / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    process, port = start_in_background(latest_model_uri(), log, workers=2, timeout=SERVER_START_S)
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the model server did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
         yield {"url": f"http://127.0.0.1:{port}/invocations", "process": process, "log": log}
     finally:
         if process.poll() is None:

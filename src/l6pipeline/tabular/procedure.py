@@ -195,26 +195,27 @@ def fit_prefix(
     seconds = {"processors": time.perf_counter() - clock}
     rounds = 0 if keep is None else keep.rounds
     wanted = procedure.ensemble.blend_lightgbm and (window is not None or rounds > 0)
-    stop_after = keep.epoch if window is None else None
+    boost = functools.partial(_train_booster, processor, train, window, procedure.lightgbm, rounds)
     with ThreadPoolExecutor(max_workers=1) as beside:
         # LightGBM in a second thread while the networks train: both C++ libraries release the
         # GIL, so with one core each (their num_threads) the two cores work at once.
-        boosting = None
-        if wanted and procedure.lightgbm.beside_networks:
-            boosting = beside.submit(
-                _train_booster, processor, train, window, procedure.lightgbm, rounds
-            )
+        boosting = beside.submit(boost) if wanted and procedure.lightgbm.beside_networks else None
         clock = time.perf_counter()
         networks, history, states, network_log = _train_networks(
-            processor, train, window, procedure, label, stop_after, keep_states, on_epoch_end
+            processor,
+            train,
+            window,
+            procedure,
+            label,
+            keep.epoch if window is None else None,
+            keep_states,
+            on_epoch_end,
         )
         seconds["networks"] = time.perf_counter() - clock
         booster, curve, booster_log = None, [], None
-        if boosting is not None:
-            booster, curve, booster_log, seconds["lightgbm"] = boosting.result()
-        elif wanted:
-            booster, curve, booster_log, seconds["lightgbm"] = _train_booster(
-                processor, train, window, procedure.lightgbm, rounds
+        if wanted:
+            booster, curve, booster_log, seconds["lightgbm"] = (
+                boosting.result() if boosting else boost()
             )
     forecast = None
     if window is not None:

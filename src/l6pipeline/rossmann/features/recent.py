@@ -83,19 +83,21 @@ def _sold(history: pd.DataFrame) -> pd.DataFrame:
     return history.loc[history["Sales"].to_numpy(dtype=float, na_value=0) > 0]
 
 
-def day_promo_sales(history: pd.DataFrame, keys: pd.DataFrame, lag_days: int) -> np.ndarray:
-    """``StoreDayPromoSales`` of each row of ``keys`` (Store, Date, Promo): the mean log sales
-    of the ``history`` days of the same store, weekday and ``Promo`` up to ``lag_days`` before
-    the row's day; NaN with fewer than ``DAY_PROMO_MIN_DAYS`` such days."""
+def day_promo_sales(
+    sold: pd.DataFrame, log_sales: np.ndarray, keys: pd.DataFrame, lag_days: int
+) -> np.ndarray:
+    """``StoreDayPromoSales`` of each row of ``keys`` (Store, Date, Promo): the mean of
+    ``log_sales`` of the ``sold`` days (Store, Date, Promo) of the same store, weekday and
+    ``Promo`` up to ``lag_days`` before the row's day; NaN with fewer than
+    ``DAY_PROMO_MIN_DAYS`` such days."""
     group = ["Store", "Weekday", "Promo"]
-    sold = _sold(history)
     sold = pd.DataFrame(
         {
             "Store": sold["Store"].to_numpy(),
             "Weekday": pd.DatetimeIndex(sold["Date"]).day_of_week.to_numpy(),
             "Promo": sold["Promo"].to_numpy(np.int64),
             "Date": sold["Date"].to_numpy("datetime64[ns]"),
-            "log": np.log(sold["Sales"].to_numpy(np.float64)),
+            "log": log_sales,
         }
     ).sort_values([*group, "Date"], kind="stable")
     totals = sold.groupby(group, sort=False)["log"]
@@ -128,8 +130,8 @@ def recent_sales(
     sold = _sold(history)
     if sold.empty or out.empty:
         return out.assign(**{column: np.nan for column in recent_sales_columns(spans)})
-    out[DAY_PROMO_COLUMN] = day_promo_sales(sold, keys, lag_days)
     log_sales = np.log(sold["Sales"].to_numpy(np.float64))
+    out[DAY_PROMO_COLUMN] = day_promo_sales(sold, log_sales, keys, lag_days)
     by_day = pd.Series(log_sales, index=pd.MultiIndex.from_frame(sold[list(EVENT_KEY)]))
     wide = by_day.groupby(level=list(EVENT_KEY)).mean().unstack("Store")  # Date x Store
     days = pd.date_range(

@@ -26,11 +26,13 @@ import numpy as np
 import pandas as pd
 
 from .dates import day_numbers
+from .partitions import computed
 
 #: Events with elapsed and windowed counts (see :func:`event_flags`).
 EVENT_COLUMNS = ("SchoolHoliday", "StateHoliday", "Promo", "Closed")
-#: The holidays counted per calendar week.
+#: The holidays counted per calendar week, and the weeks counted (suffix: weeks from the row's).
 WEEK_COUNTED = ("SchoolHoliday", "StateHoliday")
+WEEK_SHIFTS = {"Week": 0, "WeekBefore": -1, "WeekAfter": 1}
 #: The raw columns the events are read from (besides ``EVENT_KEY``).
 EVENT_INPUTS = ("SchoolHoliday", "StateHoliday", "Promo", "Open")
 #: A store that had no open day for more than this many days has been closed, not resting.
@@ -144,7 +146,7 @@ def week_counts(store: np.ndarray, days: np.ndarray, flag: np.ndarray) -> dict[s
         wanted = pd.MultiIndex.from_arrays([store, week + shift])
         return totals.reindex(wanted, fill_value=0).to_numpy(np.int64)
 
-    return {"Week": lookup(0), "WeekBefore": lookup(-1), "WeekAfter": lookup(1)}
+    return {suffix: lookup(shift) for suffix, shift in WEEK_SHIFTS.items()}
 
 
 def event_features(
@@ -207,8 +209,7 @@ def compute_event_features(
 
 def data_days(*tables: pd.DataFrame) -> np.ndarray:
     """The sorted day numbers on which any row of ``tables`` (pandas or Dask) lies."""
-    dates = [table["Date"].drop_duplicates() for table in tables]
-    dates = [d.compute() if hasattr(d, "compute") else d for d in dates]
+    dates = [computed(table["Date"].drop_duplicates()) for table in tables]
     return np.unique(np.concatenate([day_numbers(d) for d in dates]))
 
 
@@ -216,7 +217,5 @@ def event_feature_columns() -> list[str]:
     """Names of the event columns :func:`event_features` adds besides the keys."""
     after_before = [f"{kind}{name}" for name in EVENT_COLUMNS for kind in ("After", "Before")]
     windows = [name + suffix for suffix in ("_bw", "_fw") for name in EVENT_COLUMNS]
-    weeks = [
-        name + suffix for name in WEEK_COUNTED for suffix in ("Week", "WeekBefore", "WeekAfter")
-    ]
+    weeks = [name + suffix for name in WEEK_COUNTED for suffix in WEEK_SHIFTS]
     return after_before + windows + ["AfterReopen"] + weeks

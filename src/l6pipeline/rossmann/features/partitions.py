@@ -31,6 +31,11 @@ def is_dask_frame(frame: object) -> bool:
     return dd is not None and isinstance(frame, dd.DataFrame)
 
 
+def computed(value: Any) -> Any:
+    """A Dask collection or scalar computed; a pandas one (or anything else) as is."""
+    return value.compute() if hasattr(value, "compute") else value
+
+
 def dask_dataframe() -> Any:
     """``dask.dataframe``, or an ``ImportError`` that says how to install the optional extra."""
     try:

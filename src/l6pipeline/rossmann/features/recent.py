@@ -23,6 +23,7 @@ import pandas as pd
 from l6pipeline.params import ParameterError, check_each, check_int, known_params
 
 from .events import EVENT_KEY
+from .partitions import computed
 
 #: The column of the latest-minus-longest difference.
 TREND_COLUMN = "RecentSalesTrend"
@@ -148,17 +149,12 @@ def recent_sales(
     return out[[*EVENT_KEY, *recent_sales_columns(spans)]]
 
 
-def _value(scalar: Any) -> Any:
-    """A pandas scalar as is, a Dask one computed."""
-    return scalar.compute() if hasattr(scalar, "compute") else scalar
-
-
 def recent_sales_lag(train: Any, test: Any, params: Mapping) -> int:
     """The lag of ``params`` (``rossmann_data.recent_sales``) for the whole of train + test
     (pandas or Dask frames), resolved once: a store partition alone could see another
     horizon."""
-    last_sale = _value(train["Date"][train["Sales"] > 0].max())
-    last_day = max(_value(train["Date"].max()), _value(test["Date"].max()))
+    last_sale = computed(train["Date"][train["Sales"] > 0].max())
+    last_day = max(computed(train["Date"].max()), computed(test["Date"].max()))
     return RecentSalesConfig.from_params(params).lag(last_sale, last_day)
 
 

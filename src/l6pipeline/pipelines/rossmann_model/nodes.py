@@ -19,7 +19,11 @@ from matplotlib.figure import Figure
 from l6pipeline.nn import EpochResult, TrainConfig
 from l6pipeline.nn.lr_finder import LRFinderConfig
 from l6pipeline.params import ParameterError
-from l6pipeline.rossmann.features.recent import DAY_PROMO_COLUMN, recent_sales_lag
+from l6pipeline.rossmann.features.recent import (
+    RecentSalesConfig,
+    recent_sales_columns,
+    recent_sales_lag,
+)
 from l6pipeline.serving import inference
 from l6pipeline.serving.mlflow_model import log_pipeline_model
 from l6pipeline.tabular import plots
@@ -81,7 +85,8 @@ def select_rows(
     rows = train_features[columns].sort_values(["Date", "Store"], ignore_index=True)
     window_rows = validation_size(split.window_rows, len(test_features))
     windows = rolling_windows(rows["Date"], window_rows, split.backtest_folds + 1)
-    if any(name.startswith("RecentSales") or name == DAY_PROMO_COLUMN for name in columns):
+    lagged = recent_sales_columns(RecentSalesConfig.from_params(recent_params).spans)
+    if set(lagged) & set(columns):
         _check_recent_sales_lag(
             windows, split.window_rows, train_features, test_features, recent_params
         )

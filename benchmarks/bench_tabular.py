@@ -312,7 +312,7 @@ def print_folds(summary: dict, rows: list[dict]) -> None:
           f"{fmt(mean_peer, '7.4f')}")  # fmt: skip
     tuned = ", ".join(f"{n} {t['rmspe']:.4f}" for n, t in summary["tuning"].items() if n != "note")
     print(f"tuning windows (where the choices were made, optimistic): {tuned}")
-    print(f"choices for the refit (made on W1): {summary['choices']}; trained until "
+    print(f"choices for the refit (made on every tuning window): {summary['choices']}; trained until "
           f"{summary['trained_until']}")  # fmt: skip
     if mean_peer is not None:
         worst = max(r["model_per_peer"] for r in rows)
@@ -328,6 +328,9 @@ def print_folds(summary: dict, rows: list[dict]) -> None:
 def print_peer_epochs(peers: dict[str, dict]) -> None:
     """The peer's seconds, exact RMSPE and RSS per epoch (this runner's results only)."""
     for name, peer in peers.items():
+        if peer.get("stopped"):
+            print(f"fastai {name}: {peer['stopped']}; its figure is after "
+                  f"{peer['epochs_done']} of {peer['epochs']} epochs")  # fmt: skip
         for e in peer.get("per_epoch", []):
             print(f"fastai {name} epoch {e['epoch'] + 1}: {e['seconds']:.0f} s, RMSPE "
                   f"{e['exact_rmspe']:.4f}, RSS {e['rss_gb']:.2f} GB (peak {e['peak_rss_gb']:.2f})")  # fmt: skip

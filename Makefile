@@ -58,12 +58,12 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 
 ## The README's pictures, docs/figures/*.png: the pipelines that draw them, on the synthetic
-## tables and the embedded images, then shrunk copies of their PNGs (src/l6pipeline/figures.py).
+## tables and the embedded images, then shrunk copies of their PNGs (src/l6pipeline/project/figures.py).
 figures: install
 	$(BIN)/kedro run --pipelines rossmann_synthetic
 	$(BIN)/kedro run --pipelines rossmann_data,rossmann_model,cnn
 	$(BIN)/kedro run --pipelines augmentation --to-outputs augmentation_photo_galleries
-	$(BIN)/python -m l6pipeline.figures --to docs/figures
+	$(BIN)/python -m l6pipeline.project.figures --to docs/figures
 
 ## Check your own Rossmann files in data/01_raw/rossmann (docs/real_data.md): the pipeline's
 ## validation (a missing or malformed file is one paragraph naming it), then the tests that read
@@ -98,7 +98,7 @@ notebooks: install
 ## data/07_model_output/kaggle_submission.csv (ENV=base: the synthetic-data one, to base_submission.csv).
 ENV ?= kaggle
 submission: install
-	@$(BIN)/python -m l6pipeline.outputs submission --env $(ENV)
+	@$(BIN)/python -m l6pipeline.project.outputs submission --env $(ENV)
 
 ## Serve the newest rossmann_pipeline / rossmann_pipeline_kaggle model of the MLflow store on
 ## http://127.0.0.1:$(PORT) (docs/serving.md); NAME=rossmann_pipeline_kaggle picks one name,
@@ -108,7 +108,7 @@ PORT ?= 5001
 WORKERS ?= 1
 MAX_BODY_MB ?= 10
 serve: install
-	@uri=$$($(BIN)/python -m l6pipeline.outputs model-uri $(if $(NAME),--name $(NAME))) || exit 2; \
+	@uri=$$($(BIN)/python -m l6pipeline.project.outputs model-uri $(if $(NAME),--name $(NAME))) || exit 2; \
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
-	exec $(BIN)/python -m l6pipeline.serving.server --model-uri "$$uri" --host 127.0.0.1 \
+	exec $(BIN)/python -m l6pipeline.rossmann.serving.server --model-uri "$$uri" --host 127.0.0.1 \
 	  --port $(PORT) --workers $(WORKERS) --max-body-mb $(MAX_BODY_MB) $(if $(LOG_FILE),--log-file $(LOG_FILE))

@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from l6pipeline.scaleout.executors import LocalExecutor, RayExecutor
+from l6pipeline.core.executors import LocalExecutor, RayExecutor
 from l6pipeline.vision.augmentation.augment import AugmentConfig, apply, build_transforms
 
 

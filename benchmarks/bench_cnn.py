@@ -18,7 +18,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from l6pipeline.nn import TrainConfig
+from l6pipeline.core.nn import TrainConfig
 from l6pipeline.vision.cnn.classifier import CNNConfig, train_classifier
 from l6pipeline.vision.convolutions.spreadsheet import METHODS, conv_matrix
 from l6pipeline.vision.images.data import load_mnist_digits, stratified_split

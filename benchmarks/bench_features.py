@@ -42,7 +42,7 @@ def _peak_mb() -> float:
 
 
 def _read_raw(data: Path) -> dict:
-    from l6pipeline.rossmann.raw_io import read_raw_csv
+    from l6pipeline.rossmann.raw.csv_files import read_raw_csv
 
     return {table: read_raw_csv(data / f"{table}.csv") for table in TABLES}
 
@@ -66,7 +66,7 @@ def stage_read_csv(data: Path, out: Path) -> dict:
 
 def stage_pipeline(data: Path, out: Path) -> dict:
     from l6pipeline.pipelines.rossmann_data import build_feature_tables
-    from l6pipeline.rossmann.validation import validate_tables
+    from l6pipeline.rossmann.raw.validation import validate_tables
 
     t0, cpu = time.perf_counter(), time.process_time()
     raw = _read_raw(data)
@@ -159,8 +159,8 @@ def run_stage(stage: str, data: Path, out: Path) -> dict:
 
 
 def synthetic_csvs(folder: Path) -> Path:
-    from l6pipeline.rossmann.raw_io import write_raw_csv
-    from l6pipeline.rossmann.synthetic import generate_rossmann
+    from l6pipeline.rossmann.raw.csv_files import write_raw_csv
+    from l6pipeline.rossmann.raw.synthetic import generate_rossmann
 
     for table, frame in generate_rossmann({"n_stores": 1115}).items():
         write_raw_csv(frame, folder / f"{table}.csv", table)

@@ -47,7 +47,7 @@ SAMPLE_SECONDS = 0.1
 
 def generate(folder: Path, chunks: int) -> None:
     """Chunk k of the synthetic tables as ``<table>/part.<k>.parquet`` (shared ones once)."""
-    from l6pipeline.rossmann.synthetic import generate_rossmann
+    from l6pipeline.rossmann.raw.synthetic import generate_rossmann
 
     for chunk in range(chunks):
         tables = generate_rossmann({"n_stores": KAGGLE_STORES, "seed": 1000 + chunk, **PERIOD})

@@ -8,7 +8,7 @@ Builds the model exactly as the ``log_model`` node of ``rossmann_model`` logs it
 network of the lesson's architecture (``conf/base/parameters_rossmann_model.yml``): the cost of
 a prediction does not depend on the weights, and no real-data training runs here. Data: the
 real files in ``../shared/data/rossmann`` when present, else Kaggle-scale synthetic tables
-(1,115 stores, 41,088 test rows). Then starts ``python -m l6pipeline.serving.server`` on a
+(1,115 stores, 41,088 test rows). Then starts ``python -m l6pipeline.rossmann.serving.server`` on a
 free loopback port (nothing leaves the machine) and prints:
 
 - the model's size on disk;
@@ -42,14 +42,14 @@ import torch
 import yaml
 
 from l6pipeline.pipelines.rossmann_data.pipeline import build_feature_tables, run_feature_pipeline
-from l6pipeline.rossmann.raw_io import read_raw_csv
-from l6pipeline.rossmann.synthetic import generate_rossmann
-from l6pipeline.rossmann.validation import validate_tables
-from l6pipeline.serving import inference
-from l6pipeline.serving.mlflow_model import log_pipeline_model
-from l6pipeline.serving.server import start_in_background
-from l6pipeline.tabular.processors import TabularProcessor
-from l6pipeline.tabular.train import ModelConfig, build_model
+from l6pipeline.rossmann.model.processors import TabularProcessor
+from l6pipeline.rossmann.model.train import ModelConfig, build_model
+from l6pipeline.rossmann.raw.csv_files import read_raw_csv
+from l6pipeline.rossmann.raw.synthetic import generate_rossmann
+from l6pipeline.rossmann.raw.validation import validate_tables
+from l6pipeline.rossmann.serving import inference
+from l6pipeline.rossmann.serving.mlflow_model import log_pipeline_model
+from l6pipeline.rossmann.serving.server import start_in_background
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "rossmann"

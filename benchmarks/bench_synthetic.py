@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from l6pipeline.rossmann.raw_io import read_raw_csv, write_raw_csv
-from l6pipeline.rossmann.schemas import TABLES, file_name
-from l6pipeline.rossmann.synthetic import generate_rossmann
-from l6pipeline.rossmann.validation import validate_tables
+from l6pipeline.rossmann.raw.csv_files import read_raw_csv, write_raw_csv
+from l6pipeline.rossmann.raw.schemas import TABLES, file_name
+from l6pipeline.rossmann.raw.synthetic import generate_rossmann
+from l6pipeline.rossmann.raw.validation import validate_tables
 
 REAL_TRAIN = Path(__file__).resolve().parents[1].parent / "shared/data/rossmann/train.csv"
 

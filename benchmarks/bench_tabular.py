@@ -202,10 +202,10 @@ def our_throughput(
     ``fit_one_cycle``, lesson lr / wd), after an untimed run of ``warmup`` batches."""
     import torch
 
-    from l6pipeline.nn import TrainConfig, fit_one_cycle
-    from l6pipeline.tabular.metrics import log_sales
-    from l6pipeline.tabular.processors import TabularProcessor
-    from l6pipeline.tabular.train import ModelConfig, as_tensors, initial_model
+    from l6pipeline.core.nn import TrainConfig, fit_one_cycle
+    from l6pipeline.rossmann.model.metrics import log_sales
+    from l6pipeline.rossmann.model.processors import TabularProcessor
+    from l6pipeline.rossmann.model.train import ModelConfig, as_tensors, initial_model
 
     params = model_params()
     processor = TabularProcessor.fit(frame, params["cat_vars"], params["cont_vars"])

@@ -127,8 +127,8 @@ def rossmann_project(
     settings (``SMALL_MODEL``). Readers enter it with :func:`enter_project`; they may add runs
     and outputs beside the chain's, never change them.
     """
-    from l6pipeline.rossmann.raw_io import read_raw_csv, write_raw_csv
-    from l6pipeline.rossmann.validation import validate_table
+    from l6pipeline.rossmann.raw.csv_files import read_raw_csv, write_raw_csv
+    from l6pipeline.rossmann.raw.validation import validate_table
     from tests.pipelines.rossmann_model.test_pipeline import SMALL_DATA, SMALL_MODEL
 
     with pytest.MonkeyPatch.context() as monkeypatch:

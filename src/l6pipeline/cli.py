@@ -4,7 +4,7 @@ Kedro lets a project's ``<package>.cli`` module override its built-in commands (
 group comes first; https://docs.kedro.org/en/stable/extend/common_use_cases/), and
 ``python -m l6pipeline`` finds the same ``run`` (``find_run_command``). Our ``run`` is Kedro's
 own command, options and all, with its callback wrapped: when the run fails because of a
-:class:`~l6pipeline.errors.UserInputError` (bad raw data, bad parameters), also when Kedro has
+:class:`~l6pipeline.core.errors.UserInputError` (bad raw data, bad parameters), also when Kedro has
 wrapped it in ``DatasetError``\\ s, the message is printed alone (``Error: ...``) and the exit
 status is 1. Every other exception is a bug and keeps its traceback. Set
 ``L6PIPELINE_TRACEBACK=1`` to see the traceback of a user error too.
@@ -24,7 +24,7 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.io import DatasetError
 
-from l6pipeline.errors import UserInputError
+from l6pipeline.core.errors import UserInputError
 
 TRACEBACK_SWITCH = "L6PIPELINE_TRACEBACK"
 

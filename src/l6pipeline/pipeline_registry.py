@@ -10,7 +10,7 @@ from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
 from l6pipeline import pipelines as pipelines_package
-from l6pipeline.params import Validator
+from l6pipeline.core.params import Validator
 
 # The generator writes raw tables, so it never runs implicitly: `make run` runs it first, and the
 # default run reads whatever raw tables the environment points at (synthetic, or real with
@@ -31,12 +31,8 @@ def register_pipelines() -> dict[str, Pipeline]:
 
 
 def parameter_checks() -> dict[str, Validator]:
-    """Every pipeline package's ``parameters.PARAMETERS`` (dotted parameter key -> the typed
-    config that checks it), merged: what :class:`~l6pipeline.hooks.ParameterHooks` checks.
-
-    Read when a run starts, not with the settings: the configs import torch, which every
-    ``kedro`` command would otherwise pay for.
-    """
+    """Every pipeline package's ``parameters.PARAMETERS`` (its block -> the typed parameters
+    that check it), merged. Read when a run starts: the configs import torch."""
     checks: dict[str, Validator] = {}
     for package in pkgutil.iter_modules(pipelines_package.__path__):
         name = f"{pipelines_package.__name__}.{package.name}.parameters"

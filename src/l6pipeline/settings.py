@@ -5,8 +5,8 @@ kedro-mlflow registers its hook through its entry point; nothing to add here for
 
 from omegaconf.resolvers import oc
 
-from l6pipeline.hooks import ParameterHooks, RawDataHooks
-from l6pipeline.scaleout.dask_client import DaskClientHooks
+from l6pipeline.project.dask_client import DaskClientHooks
+from l6pipeline.project.hooks import ParameterHooks, RawDataHooks
 
 # Stop a run before its first node, with the fix, when a parameter it reads is out of range or
 # unknown, or a raw Rossmann table it reads is missing or not CSV text.

@@ -59,7 +59,7 @@ def _docstrings(objects: list[object]) -> str:
 
 
 def test_only_docstrings_count_not_code():
-    from l6pipeline.nn import dropout
+    from l6pipeline.core.nn import dropout
 
     assert "_dropped_positions" in inspect.getsource(dropout)  # in the code ...
     assert "_dropped_positions" not in _docstrings([dropout.Dropout])  # ... not in a docstring

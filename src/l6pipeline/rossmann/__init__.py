@@ -3,6 +3,6 @@
 Pure pandas/numpy code, no Kedro: the pipelines in ``l6pipeline.pipelines.rossmann_*`` wire it.
 """
 
-from l6pipeline.rossmann.errors import RawDataError
+from l6pipeline.rossmann.raw.errors import RawDataError
 
 __all__ = ["RawDataError"]

@@ -15,7 +15,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from l6pipeline.params import ParameterError
+from l6pipeline.core.params import ParameterError
 from l6pipeline.pipelines.augmentation import create_pipeline, nodes
 from l6pipeline.vision.augmentation.augment import TRANSFORMS, WARP_PADDING_MODES
 from l6pipeline.vision.augmentation.study import grid_configs

@@ -15,11 +15,11 @@ import pytest
 import ray
 from mlflow.tracking import MlflowClient
 
+from l6pipeline.core.executors import RayExecutor
 from l6pipeline.pipelines.augmentation import nodes
-from l6pipeline.scaleout.executors import RayExecutor
 from l6pipeline.vision.augmentation import study as S
 from l6pipeline.vision.images.data import load_mnist_digits
-from tests.scaleout.test_executors import square_or_fail
+from tests.core.test_executors import square_or_fail
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from l6pipeline.params import ParameterError
+from l6pipeline.core.params import ParameterError
 from l6pipeline.pipelines.cnn import create_pipeline, nodes
 from l6pipeline.vision.cnn.classifier import TrainedModel
 from tests.conftest import PROJECT_ROOT

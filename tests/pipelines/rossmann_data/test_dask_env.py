@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from l6pipeline.scaleout import dask_client
+from l6pipeline.project import dask_client
 from tests.pipelines.rossmann_data.test_pipeline import SMALL, run
 
 KEY = ["Store", "Date"]

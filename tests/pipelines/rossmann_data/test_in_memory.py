@@ -9,8 +9,8 @@ from kedro.runner import SequentialRunner
 
 from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.pipelines.rossmann_data.pipeline import create_feature_pipeline
-from l6pipeline.rossmann.synthetic import generate_rossmann
-from l6pipeline.rossmann.validation import validate_tables
+from l6pipeline.rossmann.raw.synthetic import generate_rossmann
+from l6pipeline.rossmann.raw.validation import validate_tables
 from tests.rossmann.conftest import SMALL_PARAMS, read_raw_tables, write_raw_tables
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from l6pipeline.pipelines.rossmann_ingest import create_pipeline
 from l6pipeline.rossmann import RawDataError
-from l6pipeline.rossmann.schemas import COLUMNS, TABLES
-from l6pipeline.rossmann.synthetic import generate_rossmann
+from l6pipeline.rossmann.raw.schemas import COLUMNS, TABLES
+from l6pipeline.rossmann.raw.synthetic import generate_rossmann
 from tests.conftest import run_kedro
 from tests.rossmann.conftest import SMALL_PARAMS, write_raw_tables
 

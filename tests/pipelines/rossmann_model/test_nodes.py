@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from l6pipeline.params import ParameterError
+from l6pipeline.core.params import ParameterError
 from l6pipeline.pipelines.rossmann_model.nodes import select_rows
 
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from l6pipeline.pipelines.rossmann_model import create_pipeline
-from l6pipeline.serving.inference import INPUT_COLUMNS, serving_frame
-from l6pipeline.tabular.ensemble import SalesEnsemble
-from l6pipeline.tabular.processors import TabularProcessor
+from l6pipeline.rossmann.model.ensemble import SalesEnsemble
+from l6pipeline.rossmann.model.processors import TabularProcessor
+from l6pipeline.rossmann.serving.inference import INPUT_COLUMNS, serving_frame
 from tests.conftest import run_kedro
 
 SMALL_DATA = {"rossmann_synthetic": {"n_stores": 12}}

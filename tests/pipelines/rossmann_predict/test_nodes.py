@@ -7,12 +7,12 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from l6pipeline.errors import UserInputError
-from l6pipeline.params import ParameterError
+from l6pipeline.core.errors import UserInputError
+from l6pipeline.core.params import ParameterError
 from l6pipeline.pipelines.rossmann_predict.nodes import NoModelError, latest_model_uri, predict_file
-from l6pipeline.rossmann.raw_io import read_raw_csv, write_raw_csv
-from l6pipeline.rossmann.synthetic import generate_rossmann
-from l6pipeline.serving.mlflow_model import PredictSettings
+from l6pipeline.rossmann.raw.csv_files import read_raw_csv, write_raw_csv
+from l6pipeline.rossmann.raw.synthetic import generate_rossmann
+from l6pipeline.rossmann.serving.mlflow_model import PredictSettings
 from tests.rossmann.conftest import SMALL_PARAMS
 
 

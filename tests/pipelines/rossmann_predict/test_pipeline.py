@@ -24,12 +24,12 @@ import pytest
 from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.pipelines.rossmann_predict import create_pipeline
 from l6pipeline.pipelines.rossmann_predict.nodes import latest_model_uri
-from l6pipeline.rossmann.raw_io import write_raw_csv
-from l6pipeline.rossmann.schemas import TABLES
-from l6pipeline.serving.inference import INPUT_COLUMNS, ServingInputError, serving_frame
-from l6pipeline.serving.server import start_in_background
-from l6pipeline.tabular.processors import NA, TabularProcessor
-from l6pipeline.tabular.train import predict_sales
+from l6pipeline.rossmann.model.processors import NA, TabularProcessor
+from l6pipeline.rossmann.model.train import predict_sales
+from l6pipeline.rossmann.raw.csv_files import write_raw_csv
+from l6pipeline.rossmann.raw.schemas import TABLES
+from l6pipeline.rossmann.serving.inference import INPUT_COLUMNS, ServingInputError, serving_frame
+from l6pipeline.rossmann.serving.server import start_in_background
 from tests.conftest import RossmannProject, enter_project, run_kedro
 
 pytestmark = pytest.mark.slow
@@ -146,7 +146,9 @@ def test_http_round_trip_bad_requests_quiet_log_and_a_clean_stop(trained, server
     for _ in range(20):
         _post(server["url"], rows.head(1))
     lines = server["log"].read_text().splitlines()[before:]
-    assert len(lines) == 20 and all(" INFO l6pipeline.serving: POST " in line for line in lines)
+    assert len(lines) == 20 and all(
+        " INFO l6pipeline.rossmann.serving: POST " in line for line in lines
+    )
     assert _size(kedro_log) == kedro_log_size  # no file log unless asked
 
     os.killpg(server["process"].pid, signal.SIGTERM)
@@ -161,7 +163,7 @@ def _predict_file(trained, frame: pd.DataFrame, name: str, params: dict | None =
     write_raw_csv(frame, path, "test")
     (project / "conf/local/catalog.yml").write_text(
         "rossmann_predict_input:\n"
-        "  type: l6pipeline.datasets.RawCSVDataset\n"
+        "  type: l6pipeline.project.datasets.RawCSVDataset\n"
         "  table: test\n"
         f"  filepath: {path}\n"
         "  metadata: {kedro-viz: {layer: raw}}\n"

@@ -10,11 +10,11 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DatasetError
 
-from l6pipeline.datasets import RawCSVDataset
 from l6pipeline.pipelines.rossmann_synthetic import create_pipeline
 from l6pipeline.pipelines.rossmann_synthetic.nodes import generate_raw_tables
+from l6pipeline.project.datasets import RawCSVDataset
 from l6pipeline.rossmann import RawDataError
-from l6pipeline.rossmann.schemas import TABLES
+from l6pipeline.rossmann.raw.schemas import TABLES
 from tests.conftest import run_kedro
 from tests.rossmann.conftest import SMALL_PARAMS, write_raw_tables
 

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from l6pipeline.params import ParameterError
+from l6pipeline.core.params import ParameterError
 from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.rossmann.features.partitions import partition_by_store
-from l6pipeline.rossmann.raw_io import read_raw_csv
-from l6pipeline.rossmann.schemas import TABLES, file_name
-from l6pipeline.rossmann.synthetic import generate_rossmann
-from l6pipeline.rossmann.validation import validate_tables
+from l6pipeline.rossmann.raw.csv_files import read_raw_csv
+from l6pipeline.rossmann.raw.schemas import TABLES, file_name
+from l6pipeline.rossmann.raw.synthetic import generate_rossmann
+from l6pipeline.rossmann.raw.validation import validate_tables
 from tests.conftest import require_real_rossmann
 
 KEY = ["Store", "Date"]

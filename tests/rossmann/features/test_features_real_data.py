@@ -9,9 +9,9 @@ import pytest
 from l6pipeline.pipelines.rossmann_data import build_feature_tables
 from l6pipeline.rossmann.features.events import event_feature_columns
 from l6pipeline.rossmann.features.recent import recent_sales_columns
-from l6pipeline.rossmann.raw_io import read_raw_csv
-from l6pipeline.rossmann.schemas import NULLABLE, TABLES, file_name
-from l6pipeline.rossmann.validation import validate_tables
+from l6pipeline.rossmann.raw.csv_files import read_raw_csv
+from l6pipeline.rossmann.raw.schemas import NULLABLE, TABLES, file_name
+from l6pipeline.rossmann.raw.validation import validate_tables
 from tests.conftest import require_real_rossmann
 
 from .lesson_port import lesson_tables

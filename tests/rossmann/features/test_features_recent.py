@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l6pipeline.params import ParameterError
+from l6pipeline.core.params import ParameterError
 from l6pipeline.rossmann.features.events import EVENT_KEY
 from l6pipeline.rossmann.features.recent import (
     RecentSalesConfig,

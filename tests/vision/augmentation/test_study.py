@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from l6pipeline.nn import TrainConfig
+from l6pipeline.core.nn import TrainConfig
 from l6pipeline.vision.augmentation import study as S
 from l6pipeline.vision.augmentation.augment import AugmentConfig
 from l6pipeline.vision.images.data import ImageSet, load_mnist_digits

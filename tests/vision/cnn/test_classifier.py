@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from l6pipeline.nn import TrainConfig
+from l6pipeline.core.nn import TrainConfig
 from l6pipeline.vision.cnn.classifier import (
     CNNConfig,
     TrainedModel,

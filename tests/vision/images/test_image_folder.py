@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from l6pipeline.errors import UserInputError
+from l6pipeline.core.errors import UserInputError
 from l6pipeline.vision.images.data import stratified_split
 from l6pipeline.vision.images.image_folder import (
     PETS_REGEX,

@@ -2,7 +2,7 @@
 
 The domain code (:mod:`l6pipeline.vision.augmentation.augment`, ``galleries``, ``study``) knows nothing of
 Kedro or MLflow. Each trained configuration becomes a nested MLflow run
-(:func:`l6pipeline.tracking.child_runs`) under the run kedro-mlflow opens, logged from this
+(:func:`l6pipeline.core.tracking.child_runs`) under the run kedro-mlflow opens, logged from this
 process whichever executor trained it; in plain Python (tests, notebooks) nothing is logged.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from l6pipeline.scaleout.executors import make_executor
-from l6pipeline.tracking import child_runs, log_metrics
+from l6pipeline.core.executors import make_executor
+from l6pipeline.core.tracking import child_runs, log_metrics
 from l6pipeline.vision.augmentation.augment import AugmentConfig
 from l6pipeline.vision.augmentation.galleries import digit_gallery_image, galleries
 from l6pipeline.vision.augmentation.study import (

@@ -1,8 +1,8 @@
 """Which typed config checks which ``augmentation`` parameter block (before a run)."""
 
-from l6pipeline.nn.training import TrainConfig
-from l6pipeline.params import Validator
-from l6pipeline.scaleout.executors import ExecutorSettings
+from l6pipeline.core.executors import ExecutorSettings
+from l6pipeline.core.nn.training import TrainConfig
+from l6pipeline.core.params import Validator
 from l6pipeline.vision.augmentation.augment import AugmentConfig
 from l6pipeline.vision.augmentation.study import StudySettings
 

@@ -2,7 +2,7 @@
 
 The domain code lives in :mod:`l6pipeline.vision` and knows nothing of Kedro or MLflow. Metrics
 go to the MLflow run that kedro-mlflow opens for ``kedro run`` (per-epoch ones with their step),
-through :mod:`l6pipeline.tracking`, which does nothing when no run is active (tests, notebooks).
+through :mod:`l6pipeline.core.tracking`, which does nothing when no run is active (tests, notebooks).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from l6pipeline.nn import TrainConfig
-from l6pipeline.params import nested
-from l6pipeline.tracking import epoch_logger, log_metrics, log_torch_model
+from l6pipeline.core.nn import TrainConfig
+from l6pipeline.core.params import nested
+from l6pipeline.core.tracking import epoch_logger, log_metrics, log_torch_model
 from l6pipeline.vision.cnn.classifier import (
     CNNConfig,
     TrainedModel,
@@ -23,6 +23,7 @@ from l6pipeline.vision.cnn.classifier import (
     predict_logits,
     train_classifier,
 )
+from l6pipeline.vision.convolutions import figures as convolution_figures
 from l6pipeline.vision.convolutions.spreadsheet import (
     checked_disagreement,
     sheet_digit,
@@ -39,7 +40,7 @@ from l6pipeline.vision.interpretation.interpret import (
     prediction_heatmaps,
 )
 from l6pipeline.vision.interpretation.localization import CanvasSet, canvas_splits, chance_level
-from l6pipeline.vision.plotting import figures
+from l6pipeline.vision.plotting import curves
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +65,17 @@ def spreadsheet_figures(test: ImageSet, params: Mapping[str, Any]) -> dict[str, 
         {f"max_abs_diff_{k}": v for k, v in disagreement.items()}, prefix="cnn.spreadsheet."
     )
     return {
-        "spreadsheet.png": figures.spreadsheet_figure(spreadsheet_forward(digit, weights), weights),
-        "conv_as_matrix.png": figures.toeplitz_figure(weights.conv1[:1]),
+        "spreadsheet.png": convolution_figures.spreadsheet_figure(
+            spreadsheet_forward(digit, weights), weights
+        ),
+        "conv_as_matrix.png": convolution_figures.toeplitz_figure(weights.conv1[:1]),
     }
 
 
 def kernel_figures(test: ImageSet, params: Mapping[str, Any]) -> dict[str, Figure]:
     """Hand-made kernels on a photo and a digit; padding modes, stride and average pooling."""
     photo = load_photo(params.get("photo"))
-    return figures.kernel_figures(
+    return convolution_figures.kernel_figures(
         shrink(photo, params["photo_max_side"]),
         shrink(photo, params["small_photo_max_side"]),
         sheet_digit(test.images[params["image_index"] % len(test)]),
@@ -151,7 +154,7 @@ def checkpoint(trained: TrainedModel) -> dict[str, Any]:
 
 def training_curves(classifier: TrainedModel, localizer: TrainedModel) -> Figure:
     """Loss and validation accuracy per epoch of both models."""
-    return figures.training_curves(
+    return curves.training_curves(
         {"classifier": classifier.history_rows(), "localizer (canvases)": localizer.history_rows()}
     )
 

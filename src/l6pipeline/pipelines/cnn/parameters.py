@@ -1,7 +1,7 @@
 """Which typed config checks which ``cnn`` parameter block (before a run)."""
 
-from l6pipeline.nn.training import TrainConfig
-from l6pipeline.params import Validator
+from l6pipeline.core.nn.training import TrainConfig
+from l6pipeline.core.params import Validator
 from l6pipeline.vision.cnn.classifier import CNNConfig
 from l6pipeline.vision.images.sources import ImageData
 from l6pipeline.vision.interpretation.interpret import LocalizationSettings

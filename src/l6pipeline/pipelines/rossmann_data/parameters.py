@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from l6pipeline.params import Validator, check_choice, check_int
+from l6pipeline.core.params import Validator, check_choice, check_int
 from l6pipeline.rossmann.features.partitions import check_partitions
 from l6pipeline.rossmann.features.recent import RecentSalesConfig
 from l6pipeline.rossmann.features.trend import ALIGNMENTS

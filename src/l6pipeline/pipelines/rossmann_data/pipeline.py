@@ -1,92 +1,35 @@
-"""The Rossmann feature pipeline: the raw-layer validation, then the lesson's feature nodes.
+"""Wiring of the Rossmann feature pipeline: the raw-layer validation, the shared tables, then
+:data:`~l6pipeline.rossmann.features.chain.ROW_STEPS` on the train and the test rows.
 
-This module is the one list of the feature chain (the functions are the pure table functions of
-``rossmann.features.build``): :func:`shared_pipeline` prepares the small tables once and the
-events over train + test; :func:`feature_branch` chains :data:`ROW_STEPS` on one table (train
-after the sales filter, or test). The served model calls :data:`ROW_STEPS` itself on new
-rows, without a runner (``serving.inference``), and :func:`build_feature_tables` (the library
-call) is a Kedro run of these nodes on tables in memory. Parameters are ``params:rossmann_data.<name>`` and
-``params:rossmann_data_store_partitions`` (the Dask engine's switch, set by ``conf/dask``).
-Steps and columns: ``docs/rossmann_data.md``; the Dask engine: ``docs/scale.md``.
+Parameters: ``params:rossmann_data.<name>`` and ``params:rossmann_data_store_partitions`` (the
+Dask switch, set by ``conf/dask``). Steps and columns: ``docs/rossmann_data.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial, update_wrapper
-from typing import Any, NamedTuple
+from typing import Any
 
 from kedro.pipeline import Node, Pipeline
 
 from l6pipeline.pipelines import rossmann_ingest
 from l6pipeline.pipelines.in_memory import run_in_memory
 from l6pipeline.rossmann.features.build import (
-    add_competition_promo2,
-    add_date_parts,
     filter_sales,
-    join_events,
-    join_google_trend,
-    join_recent_sales,
-    join_store,
     join_store_states,
-    join_weather,
     join_weather_states,
     prepare_google_trend,
 )
+from l6pipeline.rossmann.features.chain import ALIGNMENT, RECENT, ROW_STEPS, WINDOW
 from l6pipeline.rossmann.features.events import WINDOW_ROWS, compute_event_features, data_days
 from l6pipeline.rossmann.features.partitions import partition_by_store, per_store_partition
 from l6pipeline.rossmann.features.recent import compute_recent_sales, recent_sales_lag
-from l6pipeline.rossmann.schemas import TABLES
+from l6pipeline.rossmann.raw.schemas import TABLES
 
 SPLITS = ("train", "test")
 OUTPUTS = tuple(f"rossmann_{split}_features" for split in SPLITS)
-ALIGNMENT = "params:rossmann_data.trend_alignment"
-WINDOW = "params:rossmann_data.event_window_rows"
-RECENT = "params:rossmann_data.recent_sales"
 PARTITIONS = "params:rossmann_data_store_partitions"
-
-
-class RowStep(NamedTuple):
-    """One row-wise feature node: ``kernel(rows, *tables)`` gives ``rossmann_<split>_with_<output>``.
-
-    ``named``: the kernel takes ``name=<split>`` (joins name their table in errors);
-    ``copartition``: Dask tables after the rows are shuffled by store like the rows.
-    """
-
-    name: str
-    kernel: Callable[..., Any]
-    output: str
-    tables: tuple[str, ...] = ()
-    named: bool = False
-    copartition: bool = False
-
-
-#: The row-wise chain, in order, for the train and the test rows alike. A new feature is one
-#: more entry (a pandas table -> table function); the last entry's table is the branch's result.
-ROW_STEPS: tuple[RowStep, ...] = (
-    RowStep("add_date_parts", add_date_parts, "dates"),
-    RowStep("join_store", join_store, "store", ("rossmann_store",), named=True),
-    RowStep(
-        "join_google_trend",
-        join_google_trend,
-        "trend",
-        ("rossmann_trend_state", "rossmann_trend_national", ALIGNMENT),
-        named=True,
-    ),
-    RowStep("join_weather", join_weather, "weather", ("rossmann_weather",), named=True),
-    RowStep("add_competition_promo2", add_competition_promo2, "competition"),
-    RowStep(
-        "join_events", join_events, "events", ("rossmann_events",), named=True, copartition=True
-    ),
-    RowStep(
-        "join_recent_sales",
-        join_recent_sales,
-        "recent_sales",
-        ("rossmann_recent_sales",),
-        named=True,
-        copartition=True,
-    ),
-)
 
 
 def _node_func(kernel: Callable, copartition: bool = False, **kwargs: Any) -> Callable:

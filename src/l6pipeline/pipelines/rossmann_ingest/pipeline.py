@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l6pipeline.rossmann.schemas import TABLES
-from l6pipeline.rossmann.validation import validate_raw_tables
+from l6pipeline.rossmann.raw.schemas import TABLES
+from l6pipeline.rossmann.raw.validation import validate_raw_tables
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -1,4 +1,4 @@
-"""Kedro adapters around :mod:`l6pipeline.tabular`: parameters in, frames and figures out.
+"""Kedro adapters around :mod:`l6pipeline.rossmann.model`: parameters in, frames and figures out.
 
 The domain code knows nothing of Kedro or MLflow; these nodes read parameters, log per-epoch
 metrics and the served model to the active MLflow run (kedro-mlflow opens one per
@@ -16,28 +16,28 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from l6pipeline.nn import EpochResult, TrainConfig
-from l6pipeline.nn.lr_finder import LRFinderConfig
-from l6pipeline.params import ParameterError
+from l6pipeline.core.nn import EpochResult, TrainConfig
+from l6pipeline.core.nn.lr_finder import LRFinderConfig
+from l6pipeline.core.params import ParameterError
+from l6pipeline.core.tracking import child_run, log_artifact_dict, log_artifact_text, log_metrics
 from l6pipeline.rossmann.features.recent import (
     RecentSalesConfig,
     recent_sales_columns,
     recent_sales_lag,
 )
-from l6pipeline.serving import inference
-from l6pipeline.serving.mlflow_model import log_pipeline_model
-from l6pipeline.tabular import plots
-from l6pipeline.tabular.backtest import SplitConfig, Window, rolling_windows
-from l6pipeline.tabular.baseline import LightGBMConfig
-from l6pipeline.tabular.ensemble import EnsembleConfig, SalesEnsemble
-from l6pipeline.tabular.metrics import per_store_rmspe
-from l6pipeline.tabular.procedure import BacktestResult, Procedure, final_model, run_backtest
-from l6pipeline.tabular.processors import TabularProcessor
-from l6pipeline.tabular.split import validation_size
-from l6pipeline.tabular.submission import kaggle_submission
-from l6pipeline.tabular.train import ModelConfig, predict_sales
-from l6pipeline.tabular.train import find_learning_rate as find_learning_rate_for
-from l6pipeline.tracking import child_run, log_artifact_dict, log_artifact_text, log_metrics
+from l6pipeline.rossmann.model import plots
+from l6pipeline.rossmann.model.backtest import SplitConfig, Window, rolling_windows
+from l6pipeline.rossmann.model.ensemble import EnsembleConfig, SalesEnsemble
+from l6pipeline.rossmann.model.lightgbm import LightGBMConfig
+from l6pipeline.rossmann.model.metrics import per_store_rmspe
+from l6pipeline.rossmann.model.procedure import BacktestResult, Procedure, final_model, run_backtest
+from l6pipeline.rossmann.model.processors import TabularProcessor
+from l6pipeline.rossmann.model.split import validation_size
+from l6pipeline.rossmann.model.submission import kaggle_submission
+from l6pipeline.rossmann.model.train import ModelConfig, predict_sales
+from l6pipeline.rossmann.model.train import find_learning_rate as find_learning_rate_for
+from l6pipeline.rossmann.serving import inference
+from l6pipeline.rossmann.serving.mlflow_model import log_pipeline_model
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def _log_epoch(label: str, member: int, result: EpochResult) -> None:
 
 def backtest(rows: pd.DataFrame, layout: dict, procedure: Procedure, refit: bool) -> BacktestResult:
     """The procedure on every prefix, oldest first: choices on each window, the backtest on
-    the next (:func:`l6pipeline.tabular.procedure.run_backtest`); one MLflow child run each."""
+    the next (:func:`l6pipeline.rossmann.model.procedure.run_backtest`); one MLflow child run each."""
     return run_backtest(
         rows,
         procedure,
@@ -369,10 +369,10 @@ def log_model(
 ) -> None:
     """Log the whole pipeline from raw rows as one MLflow model (if a run is active).
 
-    The model (``name``, one pyfunc model, :mod:`l6pipeline.serving`) takes rows shaped
+    The model (``name``, one pyfunc model, :mod:`l6pipeline.rossmann.serving`) takes rows shaped
     like Kaggle's test.csv and returns ``Id, Sales``; it carries this run's model and
     processors, the ``tables`` the feature chain's row steps read (``rossmann_data``'s store /
-    trend / weather tables, by catalog name: :func:`~l6pipeline.serving.inference.
+    trend / weather tables, by catalog name: :func:`~l6pipeline.rossmann.serving.inference.
     carried_tables`), ``rossmann_data``'s parameters, and the event history with the training
     sales (see ``docs/serving.md``).
     """

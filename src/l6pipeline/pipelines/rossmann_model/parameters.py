@@ -2,13 +2,13 @@
 
 from functools import partial
 
-from l6pipeline.nn.lr_finder import LRFinderConfig
-from l6pipeline.nn.training import TrainConfig
-from l6pipeline.params import Validator, check_choice
-from l6pipeline.tabular.backtest import SplitConfig
-from l6pipeline.tabular.baseline import LightGBMConfig
-from l6pipeline.tabular.ensemble import EnsembleConfig
-from l6pipeline.tabular.train import ModelConfig
+from l6pipeline.core.nn.lr_finder import LRFinderConfig
+from l6pipeline.core.nn.training import TrainConfig
+from l6pipeline.core.params import Validator, check_choice
+from l6pipeline.rossmann.model.backtest import SplitConfig
+from l6pipeline.rossmann.model.ensemble import EnsembleConfig
+from l6pipeline.rossmann.model.lightgbm import LightGBMConfig
+from l6pipeline.rossmann.model.train import ModelConfig
 
 PARAMETERS: dict[str, Validator] = {
     "rossmann_model.split": SplitConfig.from_params,

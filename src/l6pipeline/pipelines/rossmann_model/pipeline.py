@@ -13,7 +13,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from l6pipeline.pipelines.rossmann_model import nodes
-from l6pipeline.serving.inference import carried_tables
+from l6pipeline.rossmann.serving.inference import carried_tables
 
 PARAMS = "params:rossmann_model"
 REFIT = "params:rossmann_model_refit"

@@ -9,10 +9,10 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from l6pipeline.errors import UserInputError
-from l6pipeline.rossmann.validation import validate_table
-from l6pipeline.serving import inference
-from l6pipeline.serving.mlflow_model import MODEL_NAME, PredictSettings
+from l6pipeline.core.errors import UserInputError
+from l6pipeline.rossmann.raw.validation import validate_table
+from l6pipeline.rossmann.serving import inference
+from l6pipeline.rossmann.serving.mlflow_model import MODEL_NAME, PredictSettings
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The batch pipeline: a raw file -> the latest (or a chosen) logged model -> versioned
 predictions (``kedro run --pipelines rossmann_predict``). The model itself, and the inference
-pipeline it runs, are :mod:`l6pipeline.serving`'s. Details: ``docs/serving.md``.
+pipeline it runs, are :mod:`l6pipeline.rossmann.serving`'s. Details: ``docs/serving.md``.
 """
 
 from __future__ import annotations

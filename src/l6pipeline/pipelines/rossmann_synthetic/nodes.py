@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from l6pipeline.rossmann.synthetic import SyntheticConfig, generate_rossmann
+from l6pipeline.rossmann.raw.synthetic import SyntheticConfig, generate_rossmann
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from l6pipeline.pipelines.rossmann_synthetic.nodes import generate_raw_tables
-from l6pipeline.rossmann.schemas import TABLES
+from l6pipeline.rossmann.raw.schemas import TABLES
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from l6pipeline.params import ParameterError
+from l6pipeline.core.params import ParameterError
 
 PARTITION_KEY = "Store"
 PARTITIONS_PARAMETER = "rossmann_data_store_partitions"
@@ -50,7 +50,7 @@ def dask_dataframe() -> Any:
 
 
 def check_partitions(partitions: object, key: str = PARTITIONS_PARAMETER) -> int:
-    """``partitions`` as an int >= 0, or a :class:`~l6pipeline.params.ParameterError` naming
+    """``partitions`` as an int >= 0, or a :class:`~l6pipeline.core.params.ParameterError` naming
     the parameter (``key``) and what each value means."""
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 0:
         raise ParameterError(

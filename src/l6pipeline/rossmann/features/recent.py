@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from l6pipeline.params import ParameterError, check_each, check_int, known_params
+from l6pipeline.core.params import ParameterError, check_each, check_int, known_params
 
 from .events import EVENT_KEY
 from .partitions import computed

@@ -21,7 +21,7 @@ outwards) or ``"reflection"`` (the image mirrored at its edge, fast.ai's default
 
 Every transform works on a whole batch ``[B, C, H, W]`` of float images in ``[0, 1]`` at once and
 draws its random parameters from torch's global CPU generator, so ``torch.manual_seed`` (or
-:func:`l6pipeline.nn.seed_everything`) makes a batch reproducible on CPU and GPU alike. At
+:func:`l6pipeline.core.nn.seed_everything`) makes a batch reproducible on CPU and GPU alike. At
 magnitude 0 each transform is exactly the identity.
 """
 
@@ -42,7 +42,7 @@ from kornia.augmentation import (
 from kornia.augmentation import random_generator as rg
 from kornia.geometry.transform import warp_perspective
 
-from l6pipeline.params import known_params
+from l6pipeline.core.params import known_params
 
 # How warp and rotate fill pixels from outside the image (fast.ai's get_transforms
 # padding_mode); not a convolution's padding, which is kernels.CONV_PADDING_MODES.
@@ -413,7 +413,7 @@ def build_transforms(
 
 
 class BatchAugmenter:
-    """A ``train_transform`` for :func:`l6pipeline.nn.fit_one_cycle`: augments image batches.
+    """A ``train_transform`` for :func:`l6pipeline.core.nn.fit_one_cycle`: augments image batches.
 
     Runs without gradients, on whatever device the batch is on; the random parameters come
     from torch's global CPU generator, which ``fit_one_cycle`` seeds, so training is

@@ -19,7 +19,7 @@ from l6pipeline.vision.augmentation.augment import (
     build_transforms,
 )
 from l6pipeline.vision.images.data import ImageSet
-from l6pipeline.vision.plotting.plots import image_grid
+from l6pipeline.vision.plotting.images import image_grid
 
 
 def transform_gallery(

@@ -3,7 +3,7 @@
 Every configuration trains the same :class:`~l6pipeline.vision.cnn.models.SmallCNN` from the same
 seed on the same small, class-balanced subset of digits for the same number of epochs, so the
 only differences are the regularizers: weight decay, dropout, batch norm and data augmentation.
-The configurations are independent, so an executor (:mod:`l6pipeline.scaleout.executors`: a loop here,
+The configurations are independent, so an executor (:mod:`l6pipeline.core.executors`: a loop here,
 or Ray tasks) trains them; the results are the same either way. Nothing here talks to MLflow:
 a ``track`` callback (see :class:`Tracker`) receives each finished configuration's epochs and
 result in this process, where the node adapters open one child run per configuration.
@@ -31,9 +31,9 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
-from l6pipeline.nn.training import evaluate
-from l6pipeline.scaleout.executors import Executor, LocalExecutor
+from l6pipeline.core.executors import Executor, LocalExecutor
+from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
+from l6pipeline.core.nn.training import evaluate
 from l6pipeline.vision.augmentation.augment import AugmentConfig, BatchAugmenter
 from l6pipeline.vision.cnn.metrics import accuracy
 from l6pipeline.vision.cnn.models import SmallCNN

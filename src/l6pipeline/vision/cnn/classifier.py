@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from l6pipeline.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
-from l6pipeline.nn.device import cpu_threads
-from l6pipeline.params import known_params
+from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
+from l6pipeline.core.nn.device import cpu_threads
+from l6pipeline.core.params import known_params
 from l6pipeline.vision.cnn.metrics import accuracy
 from l6pipeline.vision.cnn.models import SmallCNN
 from l6pipeline.vision.images.data import ImageSet
@@ -63,7 +63,7 @@ def random_shift(max_shift: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """A batch transform moving each image by a random ``(dy, dx)`` in ``[-max_shift, max_shift]``.
 
     Pixels shifted in are zeros (black, the MNIST background). Uses torch's global generator,
-    which :func:`~l6pipeline.nn.fit_one_cycle` seeds: the same seed gives the same shifts.
+    which :func:`~l6pipeline.core.nn.fit_one_cycle` seeds: the same seed gives the same shifts.
     """
     if max_shift < 0:
         raise ValueError(f"max_shift must be >= 0, got {max_shift}")

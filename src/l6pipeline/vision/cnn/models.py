@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from l6pipeline.nn.dropout import Dropout
+from l6pipeline.core.nn.dropout import Dropout
 
 
 def conv_block(c_in: int, c_out: int, stride: int = 2, batch_norm: bool = True) -> nn.Sequential:

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from l6pipeline.errors import UserInputError
-from l6pipeline.params import ParameterError, check_choice, check_int, known_params
+from l6pipeline.core.errors import UserInputError
+from l6pipeline.core.params import ParameterError, check_choice, check_int, known_params
 from l6pipeline.vision.images.data import ImageSet
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from l6pipeline.params import ParameterError, check_choice, known_params
+from l6pipeline.core.params import ParameterError, check_choice, known_params
 from l6pipeline.vision.images.data import ImageSet, load_mnist_digits, stratified_split
 from l6pipeline.vision.images.image_folder import FolderConfig, class_counts, load_image_folder
 

@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
-from l6pipeline.nn.device import cpu_threads
-from l6pipeline.nn.training import TrainConfig
-from l6pipeline.params import check_choice, check_int, known_params, nested
+from l6pipeline.core.nn.device import cpu_threads
+from l6pipeline.core.nn.training import TrainConfig
+from l6pipeline.core.params import check_choice, check_int, known_params, nested
 from l6pipeline.vision.cnn.classifier import CNNConfig, TrainedModel
 from l6pipeline.vision.cnn.metrics import accuracy
 from l6pipeline.vision.images.data import ImageSet
@@ -39,7 +39,7 @@ from l6pipeline.vision.interpretation.localization import (
     pointing_game,
     pointing_hits,
 )
-from l6pipeline.vision.plotting import figures
+from l6pipeline.vision.plotting.images import heatmap_grid
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def prediction_heatmaps(
             f"({float(probs[i, preds[i]]):.2f})"
             for i in index
         ]
-        out[f"heatmaps_{name}.png"] = figures.heatmap_grid(
+        out[f"heatmaps_{name}.png"] = heatmap_grid(
             images,
             heat,
             titles,
@@ -206,7 +206,7 @@ def pointing_game_report(
     ):
         if len(index) == 0:
             continue
-        out[f"{name}.png"] = figures.heatmap_grid(
+        out[f"{name}.png"] = heatmap_grid(
             test.images[index],
             {k: v[index] for k, v in heat.items()},
             [test.classes[int(test.labels[i])] for i in index],

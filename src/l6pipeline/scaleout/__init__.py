@@ -1,1 +1,0 @@
-"""Scale-out engines for runs that outgrow one process (docs/scale.md)."""

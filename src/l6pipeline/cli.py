@@ -1,14 +1,5 @@
-"""``kedro run`` for this project: a user's mistake prints one paragraph, not tracebacks.
-
-Kedro lets a project's ``<package>.cli`` module override its built-in commands (its ``cli``
-group comes first; https://docs.kedro.org/en/stable/extend/common_use_cases/), and
-``python -m l6pipeline`` finds the same ``run`` (``find_run_command``). Our ``run`` is Kedro's
-own command, options and all, with its callback wrapped: when the run fails because of a
-:class:`~l6pipeline.core.errors.UserInputError` (bad raw data, bad parameters), also when Kedro has
-wrapped it in ``DatasetError``\\ s, the message is printed alone (``Error: ...``) and the exit
-status is 1. Every other exception is a bug and keeps its traceback. Set
-``L6PIPELINE_TRACEBACK=1`` to see the traceback of a user error too.
-"""
+"""Kedro's own ``kedro run``, with a user's mistake (a :class:`~l6pipeline.core.errors.UserInputError`)
+printed as one paragraph and exit status 1 (``L6PIPELINE_TRACEBACK=1`` shows the traceback)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,5 @@
-"""Run independent trainings one after another here, or as Ray tasks: one interface, same results.
-
-A study's configurations (or a search's trials) are independent: each one is a call
-``fn(item, *shared)`` that seeds itself. :class:`LocalExecutor` makes those calls in a loop in
-this process; :class:`RayExecutor` makes them as Ray tasks (``ray.remote``) on a local Ray or a
-cluster. Both run every call on one CPU thread (``torch.set_num_threads(1)``), so a result
-does not depend on where it ran. Both yield each :class:`Outcome` as soon as it is there, a
-failure included, so the caller can keep (and log) every finished result before it reports
-the failed ones. Nothing here writes MLflow: the driver does that, since a SQLite store takes
-one writer.
-
-Ray is imported only when a :class:`RayExecutor` is entered: a plain ``kedro run`` needs no Ray.
-The Dask side of scale-out (the Rossmann features) is :mod:`~l6pipeline.project.dask_client`.
-"""
+"""Independent trainings one after another in this process, or as Ray tasks: one interface, one
+thread per call, the same results (docs/architecture.md#executors)."""
 
 from __future__ import annotations
 
@@ -76,13 +64,8 @@ class LocalExecutor:
 
 
 class RayExecutor:
-    """Each call as a Ray task of one CPU (Ray Tune's trials without Tune's scheduler).
-
-    ``address=None`` starts a local Ray with ``num_cpus`` CPUs (``None``: all of them) when
-    none is running in this process, and shuts it down on exit; ``address="auto"`` or
-    ``"ray://<head>:10001"`` joins a running cluster, whose workers must have this package
-    installed. A Ray already initialized (a notebook's, a test module's) is used as it is.
-    """
+    """Each call as a one-CPU Ray task: a local Ray (``address=None``, shut down on exit), a running
+    cluster (``"auto"``, ``"ray://<head>:10001"``), or a Ray already initialized here."""
 
     def __init__(
         self, address: str | None = None, num_cpus: int | None = None, threads_per_task: int = 1

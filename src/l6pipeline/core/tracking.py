@@ -1,10 +1,5 @@
-"""Thin MLflow helpers for node adapters: log only when a run is active.
-
-Under `kedro run`, kedro-mlflow opens one run per run; in plain Python (tests, notebooks) there
-is none and these helpers do nothing, so domain code never depends on MLflow. Everything here
-logs from the driver process: work done elsewhere (Ray tasks) comes back as results that are
-logged here, since a SQLite store takes one writer.
-"""
+"""MLflow helpers for node adapters that log only when a run is active, from the driver process
+(docs/architecture.md#tracking)."""
 
 from __future__ import annotations
 
@@ -65,13 +60,8 @@ def child_run(
 
 
 class HistoryLogger:
-    """Logs one trained model's epochs (with their step) and final numbers to the active run.
-
-    A :class:`l6pipeline.vision.augmentation.study.Tracker`: ``epoch`` takes an
-    :class:`~l6pipeline.core.nn.EpochResult`, ``finish`` a result with ``final`` (the last epoch)
-    and ``final_metrics()``. Numbers already logged per epoch (``train_loss``, ``valid_loss``,
-    ...) are not logged again, so their history keeps one point per epoch.
-    """
+    """Logs one trained model's epochs (with their step) and final numbers to the active run, each
+    number once."""
 
     def epoch(self, result) -> None:
         log_metrics(result.as_dict(), step=result.epoch)

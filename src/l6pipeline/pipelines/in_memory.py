@@ -14,13 +14,8 @@ from kedro.runner import SequentialRunner
 def run_in_memory(
     pipeline: Pipeline, inputs: Mapping[str, Any], outputs: Iterable[str] | None = None
 ) -> dict[str, Any]:
-    """``pipeline`` run by a ``SequentialRunner`` on ``inputs`` (dataset name -> object, the
-    ``params:`` ones included); returns ``outputs`` (default: the pipeline's free outputs).
-
-    Only the nodes needed for ``outputs`` run. Every dataset is a ``MemoryDataset`` that passes
-    objects as they are (``copy_mode="assign"``, as the catalog's intermediate tables), and the
-    runner releases each intermediate table after its last use.
-    """
+    """``outputs`` of ``pipeline`` run by a ``SequentialRunner`` on the objects in ``inputs``
+    (every one a ``MemoryDataset`` that passes objects as they are); only the nodes they need run."""
     if outputs is not None:
         outputs = list(outputs)
         pipeline = pipeline.to_outputs(*outputs)

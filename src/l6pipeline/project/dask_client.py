@@ -1,14 +1,5 @@
-"""A ``distributed.Client`` for the run, opened by a Kedro hook (``kedro run --env dask``).
-
-As Kedro's docs open a SparkSession in ``after_context_created``, this hook opens a Dask client
-when the run's parameters say so (the ``dask`` block, set in ``conf/dask/``): a ``LocalCluster``
-of ``n_workers`` processes by default, or the scheduler at ``scheduler_address`` (a real
-cluster). While it is open, every Dask computation of the run (the feature tables saved by
-``dask.ParquetDataset``) goes to it; it is closed when the run ends or fails.
-
-Without an enabled ``dask`` block the hook does nothing and never imports Dask (an optional
-extra, which ``make install`` installs from the lock, ``requirements/dev.txt``).
-"""
+"""A ``distributed.Client`` for the run when the ``dask`` block enables it (``kedro run --env
+dask``), opened and closed by a Kedro hook; Dask is not imported otherwise (docs/scale.md)."""
 
 from __future__ import annotations
 

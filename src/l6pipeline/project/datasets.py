@@ -18,21 +18,8 @@ class RawFileError(RawDataError, DatasetError):
 
 
 class RawCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
-    """One of the seven raw Rossmann tables (``table``) in a local CSV file.
-
-    ``load`` returns every field as text, indexed by line number (see
-    :func:`l6pipeline.rossmann.raw.csv_files.read_raw_csv`); the ``rossmann_ingest`` pipeline parses
-    and validates it. ``save`` writes the Kaggle / fast.ai format of that table. With
-    ``read_only: true`` (the ``kaggle`` environment) every save is refused, so a run can never
-    overwrite a user's own files. ``missing_hint`` is added to the error for a missing file.
-
-    Example (``conf/base/catalog_rossmann_raw.yml``)::
-
-        raw_train:
-          type: l6pipeline.project.datasets.RawCSVDataset
-          table: train
-          filepath: data/01_raw/synthetic/train.csv
-    """
+    """One raw Rossmann table (``table``) in a local CSV file: loaded as text indexed by line
+    number, saved in the table's Kaggle / fast.ai format, every save refused with ``read_only``."""
 
     def __init__(
         self,

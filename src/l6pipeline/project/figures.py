@@ -1,11 +1,5 @@
-"""The README's figures: the pipelines' own PNGs, shrunk for the repository.
-
-`make figures` runs the pipelines that draw them on the synthetic data and embedded images,
-then this module copies each PNG to docs/figures/, at most ``MAX_WIDTH`` pixels wide and with
-a 256-colour palette, so that the committed pictures are what a run makes and stay small:
-
-    python -m l6pipeline.project.figures [--to docs/figures]
-"""
+"""Copies the pipelines' own PNGs to docs/figures/, shrunk, for the README: ``make figures``, or
+``python -m l6pipeline.project.figures [--to docs/figures]``."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Project hooks: reject bad parameters and unreadable raw files before the first node runs.
-
-Both run first (``tryfirst``), before kedro-mlflow opens a run, so that a default run does not
-train the CNN for minutes and only then stop at a typo in ``rossmann_model_train`` or at a
-gzip-compressed ``train.csv``.
-"""
+"""Hooks that reject bad parameters and unreadable raw files before the first node runs (and
+before kedro-mlflow opens a run)."""
 
 from __future__ import annotations
 

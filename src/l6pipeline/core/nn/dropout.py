@@ -1,9 +1,5 @@
-"""Inverted dropout written from tensor primitives (the lesson's "write your own dropout").
-
-Our ``Dropout``, in place of ``torch.nn.Dropout`` in every model here: ``TabularModel``'s
-``emb_drop`` (on the concatenated embeddings) and ``ps`` (after each hidden block), and the
-dropout before ``SmallCNN``'s linear head.
-"""
+"""Inverted dropout written from tensor primitives (the lesson's "write your own dropout"), used
+by every model here."""
 
 from __future__ import annotations
 

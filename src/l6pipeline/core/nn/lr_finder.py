@@ -1,15 +1,5 @@
-"""Learning-rate finder: fast.ai's ``lr_find`` (Leslie Smith's LR range test), in plain PyTorch.
-
-Train a *copy* of the model for ``num_it`` mini-batches while the learning rate grows
-exponentially from ``start_lr`` to ``end_lr``; record the smoothed loss at each rate; stop once
-the loss diverges. Three suggestions, as in fast.ai v2 (``SuggestionMethod``):
-
-- ``minimum``: a tenth of the rate at the lowest loss (fast.ai v1's advice, and how the lesson
-  picks its rate by eye: "an order of magnitude before the minimum");
-- ``valley``: fast.ai v2's default, a point inside the longest stretch over which the loss
-  keeps falling (cautious: often well below ``minimum``);
-- ``steep``: the rate where the loss falls fastest.
-"""
+"""fast.ai's ``lr_find`` (Leslie Smith's LR range test) on a copy of the model, with fast.ai v2's
+``minimum``, ``valley`` and ``steep`` suggestions (docs/rossmann_model.md)."""
 
 from __future__ import annotations
 

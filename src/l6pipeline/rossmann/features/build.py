@@ -1,20 +1,5 @@
-"""The feature steps as pure table -> table functions (pandas in, pandas out; no Kedro).
-
-The Kedro pipeline ``rossmann_data`` chains them (``pipelines/rossmann_data/pipeline.py`` is
-the one list of the chain's nodes), and the served model runs that pipeline's own test-branch
-nodes on new rows. Each function here is one node:
-
-Shared preparation (small tables, once): weather <- state names, store <- store states, the
-Google-trend series. The train and test rows are partitioned by store (a no-op for one pandas
-table; whole stores per Dask partition otherwise, see ``partitions.py``), the event features
-computed over train + test per store. Then, for the train rows (after dropping
-``Sales == 0``) and the test rows alike: date parts, store join, trend join, weather join,
-competition / Promo2 durations, event join.
-
-Row-wise steps commute with the ``Sales != 0`` filter, so the training table is filtered first
-(less to join); the event features are computed on the unfiltered train + test rows, as in the
-lesson.
-"""
+"""The feature steps as pure table -> table functions, one per node of ``rossmann_data``
+(docs/rossmann_data.md#what-each-step-computes)."""
 
 from __future__ import annotations
 

@@ -48,19 +48,8 @@ def _days_since(date_days: np.ndarray, since_days: np.ndarray, since_year: np.nd
 
 
 def add_competition_promo2_features(df: pd.DataFrame) -> pd.DataFrame:
-    """The lesson's competition and Promo2 durations, vectorized.
-
-    Needs ``Date`` and the store columns ``CompetitionOpenSinceYear/Month`` and
-    ``Promo2SinceYear/Week`` (missing values allowed; they are filled, see
-    :func:`fill_since_columns`, and the filled int64 columns replace the originals). Adds:
-
-    - ``CompetitionOpenSince``: the 15th of the open-since month;
-    - ``CompetitionDaysOpen``: days from it to ``Date``, at least 0, and 0 when the year
-      is before 1990; ``CompetitionMonthsOpen``: ``days // 30`` capped at 24;
-    - ``Promo2Since``: the Monday of ISO week ``Promo2SinceWeek`` of ``Promo2SinceYear``;
-    - ``Promo2Days``: days from it to ``Date``, at least 0, and 0 when the year is before
-      1990; ``Promo2Weeks``: ``days // 7`` clipped to 0..25.
-    """
+    """The lesson's competition and Promo2 durations, vectorized: the columns of
+    docs/rossmann_data.md#4-competition-and-promo2 (the since-columns filled, see :func:`fill_since_columns`)."""
     filled = fill_since_columns(df)
     date_days = day_numbers(filled["Date"])
     comp_year = filled["CompetitionOpenSinceYear"].to_numpy()

@@ -26,12 +26,7 @@ DATEPART_COLUMNS = (
 
 
 def date_parts(dates: pd.Series, prefix: str = "") -> pd.DataFrame:
-    """The date-part table of ``dates`` (same index), computed once per distinct date.
-
-    Year, Month, Week (ISO 8601), Day, Dayofweek (0 = Monday), Dayofyear: int64;
-    Is_month_end/start, Is_quarter_end/start, Is_year_end/start: bool;
-    Elapsed: seconds since 1970-01-01 (int64, floored like ``astype(int64) // 10**9``).
-    """
+    """The date-part table of ``dates`` (same index), computed once per distinct date."""
     codes, uniques = pd.factorize(dates)
     if (codes < 0).any():
         raise ValueError(f"{dates.name!r} has {int((codes < 0).sum())} missing dates")
@@ -59,11 +54,8 @@ def date_parts(dates: pd.Series, prefix: str = "") -> pd.DataFrame:
 
 
 def add_datepart(df: pd.DataFrame, column: str = "Date", prefix: str | None = None) -> pd.DataFrame:
-    """``df`` with the date parts of ``column`` appended (``column`` itself is kept).
-
-    The prefix defaults to the lesson's: the column name without a trailing ``Date``/``date``
-    (so ``Date`` gives ``Year``, ``Month``, ...; ``PromoDate`` gives ``PromoYear``, ...).
-    """
+    """``df`` with the date parts of ``column`` appended, prefixed as in the lesson (``Date`` gives
+    ``Year``, ``PromoDate`` gives ``PromoYear``)."""
     if prefix is None:
         prefix = re.sub("[Dd]ate$", "", column)
     parts = date_parts(df[column], prefix)
@@ -94,11 +86,7 @@ def month_day_numbers(year: np.ndarray, month: np.ndarray, day: int) -> np.ndarr
 
 
 def iso_week_monday_day_numbers(year: np.ndarray, week: np.ndarray) -> np.ndarray:
-    """Day numbers of the Monday of ISO week ``week`` of ``year`` (``isoweek.Week(...).monday()``).
-
-    Week 1 is the week holding 4 January; weeks past the year's last roll into the next year,
-    as ``isoweek.Week`` does.
-    """
+    """Day numbers of the Monday of ISO week ``week`` of ``year``, as ``isoweek.Week(...).monday()``."""
     year = np.asarray(year, dtype=np.int64)
     week = np.asarray(week, dtype=np.int64)
     if (week < 1).any():

@@ -1,24 +1,5 @@
-"""Time since / until events and event counts, per store (vectorized).
-
-The lesson's ``get_elapsed`` walks the rows in Python; here each quantity is one pass of a
-NumPy scan over the rows sorted by (store, date). Events: the lesson's ``SchoolHoliday``,
-``StateHoliday`` and ``Promo``, and ``Closed`` (a store closed on a day other than Sunday,
-``Open == 0``; the Rossmann winners' closure counters):
-
-- ``After<X>``: days since the latest day with the event at or before the row's date (0 on the
-  day itself), 0 when the store has no such day;
-- ``Before<X>``: days until the next day with the event at or after the row's date, as a
-  negative number (the lesson's convention), 0 when there is none;
-- ``<X>_bw`` / ``<X>_fw``: number of event days among the row and the 6 previous / 6 following
-  rows of the same store (rows, not calendar days, like the lesson's ``rolling(7)``);
-- ``AfterReopen``: days since the store reopened after more than ``LONG_CLOSURE_DAYS`` days
-  without an open day (a refurbishment), ``REOPEN_CAP`` when it never did or longer ago;
-- ``<X>Week``, ``<X>WeekBefore``, ``<X>WeekAfter`` for the two holidays: the store's holiday
-  days in the row's calendar week (Monday to Sunday), the week before and the week after.
-
-Every one reads only the calendar columns and ``Open``, which test.csv gives for its days, never
-sales.
-"""
+"""Elapsed-event, windowed-count, reopening and holiday-week features per store, one NumPy scan each
+(docs/rossmann_data.md#5-events-train-and-test-together-all-rows-closed-days-included)."""
 
 from __future__ import annotations
 
@@ -46,10 +27,7 @@ EVENT_KEY = ("Store", "Date")
 
 
 def state_holiday_flag(codes: pd.Series) -> np.ndarray:
-    """StateHoliday as the lesson's boolean: code != '0' (a, b, c: public, Easter, Christmas).
-
-    Already-boolean columns pass through; integer 0 counts as '0'.
-    """
+    """StateHoliday as the lesson's boolean: code != '0' (booleans pass; integer 0 counts as '0')."""
     if pd.api.types.is_bool_dtype(codes):
         return codes.to_numpy(dtype=bool)
     return (codes.astype("str") != NO_STATE_HOLIDAY).to_numpy(dtype=bool)
@@ -117,10 +95,8 @@ def window_counts(
 def days_since_reopening(
     days: np.ndarray, is_open: np.ndarray, row_start: np.ndarray, data_days: np.ndarray
 ) -> np.ndarray:
-    """Days since the group's latest open day that followed more than ``LONG_CLOSURE_DAYS``
-    days of ``data_days`` without one (its first open day does not count), capped at
-    ``REOPEN_CAP``. Days missing from every store (between a train.csv that ends early and
-    test.csv) are no closure: the gap is counted in ``data_days``, not in calendar days."""
+    """Days since the latest open day after more than ``LONG_CLOSURE_DAYS`` data days without one,
+    capped at ``REOPEN_CAP``; days missing from every store are no closure."""
     index = np.arange(len(days))
     rank = np.searchsorted(data_days, days)
     last_open = np.maximum.accumulate(np.where(is_open, index, -1)) if len(days) else index
@@ -152,13 +128,8 @@ def week_counts(store: np.ndarray, days: np.ndarray, flag: np.ndarray) -> dict[s
 def event_features(
     events: pd.DataFrame, window: int = WINDOW_ROWS, data_days: np.ndarray | None = None
 ) -> pd.DataFrame:
-    """Elapsed and windowed event features of a (Store, Date, events...) table.
-
-    Returns one row per input row, sorted by (Store, Date), with ``Date``, ``Store`` and
-    :func:`event_feature_columns` (the module docstring); all int64. (Store, Date) pairs must
-    be unique. ``data_days`` (day numbers, see :func:`data_days`) are the days the data holds
-    for any store; by default those of ``events``.
-    """
+    """The event columns of a (Store, Date, events...) table, one row per input row sorted by
+    (Store, Date); ``data_days`` are the days the data holds for any store."""
     store = events["Store"].to_numpy()
     days = day_numbers(events["Date"])
     order = np.lexsort((days, store))

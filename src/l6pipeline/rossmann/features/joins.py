@@ -1,10 +1,5 @@
-"""Checked many-to-one left joins: every left row must find exactly one right row.
-
-The lesson joins with ``DataFrame.merge(how="left")`` and then counts nulls in one column of
-the right table. Here the check is part of the join: unmatched left keys and duplicated right
-keys raise :class:`JoinError` naming the join and showing examples, and the right table's
-columns are gathered by position (no ``*_y`` suffixes, no copy of the left table).
-"""
+"""Checked many-to-one left joins: an unmatched left key or a duplicated right key is a
+:class:`JoinError` naming the join, instead of nulls found later."""
 
 from __future__ import annotations
 
@@ -113,19 +108,8 @@ def left_join(
     rename: dict[str, str] | None = None,
     name: str = "join",
 ) -> pd.DataFrame:
-    """Left join ``right`` onto ``left`` (many-to-one), failing loudly on unmatched keys.
-
-    Args:
-        left, right: the tables; ``left`` keeps its rows, order and index.
-        left_on, right_on: key column(s); ``right_on`` defaults to ``left_on``.
-        columns: right columns to bring over (default: all but the right keys).
-        rename: new names for the brought-over columns (e.g. ``{"trend": "trend_DE"}``).
-        name: how the join is called in error messages.
-
-    Raises:
-        JoinError: a left key without a match, a duplicated right key, or a brought-over
-            column that already exists in ``left`` (no silent ``*_y`` copies).
-    """
+    """Left join of ``right``'s ``columns`` (renamed by ``rename``) onto ``left`` (rows, order and
+    index kept); a :class:`JoinError` named ``name`` for an unmatched or duplicated key or a clash."""
     right_keys = _as_list(left_on if right_on is None else right_on)
     if columns is None:
         columns = [col for col in right.columns if col not in right_keys]
@@ -147,11 +131,7 @@ def take(column: pd.Series, positions: np.ndarray) -> np.ndarray | pd.api.extens
 
 
 def append_columns(frame: pd.DataFrame, columns: dict) -> pd.DataFrame:
-    """``frame`` with new columns (arrays of its length) appended, without copying any data.
-
-    ``DataFrame(dict)`` would consolidate same-dtype columns into 2-D blocks, which copies
-    every column; with ``copy=False`` each array stays its own block.
-    """
+    """``frame`` with new columns appended without copying any data (each array its own block)."""
     new = pd.DataFrame(columns, index=frame.index, copy=False)
     return pd.concat([frame, new], axis=1)
 

@@ -1,14 +1,5 @@
-"""Row tables as one pandas frame or as Dask partitions of whole stores: one kernel, two engines.
-
-Every feature step is a pandas function of row tables (plus small shared tables). The per-store
-steps (the event windows of ``get_elapsed`` / ``rolling(7)``) only need each store's rows
-together, so a Dask frame shuffled on ``Store`` (:func:`partition_by_store`) runs the very same
-pandas function once per partition (:func:`per_store_partition`): there is one definition of
-each feature, and the pandas path is the one-partition case.
-
-Dask is imported only when a Dask frame comes in or partitions are asked for: the default,
-pandas-only install never needs it.
-"""
+"""Row tables as one pandas frame or as Dask partitions of whole stores: one pandas kernel per
+feature, run once per partition (docs/scale.md)."""
 
 from __future__ import annotations
 
@@ -63,15 +54,8 @@ def check_partitions(partitions: object, key: str = PARTITIONS_PARAMETER) -> int
 
 
 def partition_by_store(train: Any, test: Any, partitions: int = 0) -> tuple[Any, Any]:
-    """(train, test) split into partitions that each hold whole stores, the same in both.
-
-    pandas tables with ``partitions == 0`` come back unchanged (one partition: the pandas
-    path). Otherwise both become Dask frames (pandas ones via ``from_pandas``) shuffled on
-    ``Store`` into ``partitions`` partitions (default: the most the inputs have), so that
-    partition ``i`` of either table holds the rows of the same stores, whatever cuts the input
-    partitions had inside a store's dates (Dask's shuffle sends a row to the partition given by
-    a hash of its ``Store`` value alone, the same for both tables).
-    """
+    """(train, test) in partitions holding whole stores, the same stores in both (hashing ``Store``);
+    pandas tables with ``partitions == 0`` come back unchanged."""
     partitions = check_partitions(partitions)
     if partitions == 0 and not (is_dask_frame(train) or is_dask_frame(test)):
         return train, test
@@ -95,12 +79,8 @@ def copartitioned(frame: Any, like: Any) -> Any:
 
 
 def map_store_partitions(kernel: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> Any:
-    """``kernel`` applied to each partition of the Dask frames in ``args`` (zipped, not aligned).
-
-    The Dask frames must be partitioned alike (:func:`partition_by_store`); other arguments
-    (small pandas tables, parameters) go whole to every call. The output's schema is the
-    kernel's output on the empty input frames, so no fake data goes through a join.
-    """
+    """``kernel`` on each partition of the alike-partitioned Dask frames in ``args`` (other arguments
+    go whole to every call); the output schema is the kernel on empty frames."""
     dd = sys.modules["dask.dataframe"]  # a Dask frame is among the arguments
     frames = [arg for arg in args if is_dask_frame(arg)]
     counts = {frame.npartitions for frame in frames}
@@ -114,11 +94,8 @@ def map_store_partitions(kernel: Callable[..., pd.DataFrame], *args: Any, **kwar
 def per_store_partition(
     kernel: Callable[..., pd.DataFrame], copartition: bool = False
 ) -> Callable[..., Any]:
-    """``kernel`` (pandas in, pandas out) that also takes Dask frames partitioned by store.
-
-    With ``copartition``, Dask frames after the first are shuffled on ``Store`` like the first
-    (for a table read back from files, partitioned as its files and not by store).
-    """
+    """``kernel`` that also takes Dask frames partitioned by store; ``copartition`` shuffles the later
+    frames on ``Store`` like the first."""
 
     @functools.wraps(kernel)
     def step(*args: Any, **kwargs: Any) -> Any:

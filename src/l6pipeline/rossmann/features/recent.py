@@ -1,15 +1,5 @@
-"""A store's recent sales level, read only from days a forecast could know.
-
-The lesson's features describe the calendar and the store, not how the store has been selling
-lately; the Rossmann winners added that. Here, for a row of store ``s`` on day ``d``,
-``RecentSales<span>`` is the mean log sales of ``s`` over the ``span`` days ending ``lag`` days
-before ``d`` (days ``d - lag - span + 1 .. d - lag``; closed days and days without a row do not
-count), and ``RecentSalesTrend`` the shortest span's mean minus the longest's.
-``StoreDayPromoSales`` is the mean log sales of ``s`` on the same weekday with the same
-``Promo`` over every day up to ``d - lag`` (the winners' store statistics). With ``lag`` at
-least the forecast horizon (48 days for Kaggle's test.csv), every row of a test period, or of a
-backtest window, reads only sales from before the period starts: leak-free by construction.
-"""
+"""A store's recent sales levels and weekday-promo statistic, read only from days at least the
+forecast horizon before the row (docs/rossmann_model.md#recent-sales)."""
 
 from __future__ import annotations
 
@@ -87,10 +77,8 @@ def _sold(history: pd.DataFrame) -> pd.DataFrame:
 def day_promo_sales(
     sold: pd.DataFrame, log_sales: np.ndarray, keys: pd.DataFrame, lag_days: int
 ) -> np.ndarray:
-    """``StoreDayPromoSales`` of each row of ``keys`` (Store, Date, Promo): the mean of
-    ``log_sales`` of the ``sold`` days (Store, Date, Promo) of the same store, weekday and
-    ``Promo`` up to ``lag_days`` before the row's day; NaN with fewer than
-    ``DAY_PROMO_MIN_DAYS`` such days."""
+    """``StoreDayPromoSales`` of each (Store, Date, Promo) row: the store's mean log sales on that
+    weekday and promo state up to ``lag_days`` before it (NaN below ``DAY_PROMO_MIN_DAYS`` days)."""
     group = ["Store", "Weekday", "Promo"]
     sold = pd.DataFrame(
         {
@@ -122,10 +110,8 @@ def day_promo_sales(
 def recent_sales(
     history: pd.DataFrame, keys: pd.DataFrame, lag_days: int, spans: Sequence[int]
 ) -> pd.DataFrame:
-    """The recent-sales columns for each (Store, Date) of ``keys`` (with their ``Promo``),
-    from the ``Sales`` of ``history`` (rows without positive sales are ignored; ``Sales`` may
-    be absent or missing, as for test rows). A span with fewer than ``span // 4`` days of sales
-    (a store's first year, a long closure) gives NaN, which ``FillMissing`` fills and flags."""
+    """The recent-sales columns for each (Store, Date, Promo) of ``keys`` from the positive ``Sales``
+    of ``history``; a span with under ``span // 4`` days of sales gives NaN."""
     keys = keys.drop_duplicates(list(EVENT_KEY)).reset_index(drop=True)
     out = keys[list(EVENT_KEY)].copy()
     sold = _sold(history)

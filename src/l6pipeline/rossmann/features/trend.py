@@ -1,21 +1,5 @@
-"""Google Trends: per-state and national weekly series, and two ways to align them with days.
-
-``googletrend.csv`` has one row per series (``file``) and Google week (``week`` =
-``"YYYY-MM-DD - YYYY-MM-DD"``, Sunday to Saturday). The state is the suffix of ``file``
-(``Rossmann_DE_SN`` -> ``SN``; ``NI`` is written ``HB,NI`` as in ``store_states``); the series
-``Rossmann_DE`` without a suffix is Germany as a whole.
-
-Alignment of a day with a week (parameter ``trend_alignment``):
-
-``google_week`` (default, correct)
-    each day gets the Google week that contains it (start <= day <= end).
-``fastai`` (the lesson)
-    the week is keyed by the calendar year and ISO week number of its *first* day (a Sunday),
-    and each day looks up its own calendar year and ISO week. A Sunday is the last day of its
-    ISO week, so Monday..Saturday get the Google week that starts on the following Sunday
-    (about a week late, i.e. from the future), and around New Year the calendar year and the
-    ISO week disagree (2013-12-30 is "2013, week 1" and gets the week of 2013-01-06).
-"""
+"""Google Trends: the per-state and national weekly series, and two alignments of days with weeks
+(docs/rossmann_data.md#3-google-trend-week-alignment)."""
 
 from __future__ import annotations
 
@@ -36,10 +20,8 @@ def _validate_alignment(alignment: str) -> None:
 
 
 def parse_google_trend(googletrend: pd.DataFrame) -> pd.DataFrame:
-    """Columns ``State``, ``Date`` (week start), ``WeekEnd``, ``trend`` plus the week's date parts.
-
-    ``State`` is missing (NaN) for the national series.
-    """
+    """Columns State (NaN for the national series), Date (week start), WeekEnd, trend and the
+    week's date parts."""
     week = googletrend["week"].astype("str")
     start = pd.to_datetime(week.str.slice(0, 10), format="%Y-%m-%d")
     end = pd.to_datetime(week.str.slice(13, 23), format="%Y-%m-%d")

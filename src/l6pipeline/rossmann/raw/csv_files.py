@@ -1,17 +1,5 @@
-"""Reading and writing the raw Rossmann CSV files exactly as Kaggle and fast.ai ship them.
-
-Reading keeps every field as the text in the file (no NA guessing, no type inference: the
-``StateHoliday`` ``"0"``/``0`` mix and ``""`` vs ``NA`` are left to the validation) and catches
-what is wrong with the *file* rather than its values. :func:`check_raw_file` first says what
-the file is when it is not a UTF-8 CSV text file (missing, a directory, empty, gzip / zip /
-bzip2 / xz / zstd compressed, a spreadsheet or Parquet file, UTF-16 or UTF-32 text, Latin-1
-bytes); :func:`read_raw_csv` then reports a header without rows, a truncated last line and rows
-with the wrong number of fields. The frame's index holds the line number of each row in the
-file (blank lines counted), so that validation errors can point at the line.
-
-Writing reproduces each file's quoting, NA spelling, line ends and blank lines (see
-:data:`~l6pipeline.rossmann.raw.schemas.CSV_STYLES`).
-"""
+"""Reading the raw Rossmann CSV files as text indexed by line number, saying what a file is when it
+is not CSV text, and writing them in the real files' exact style (docs/rossmann_raw.md)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""The seven raw Rossmann tables: files, columns in Kaggle order, validated dtypes, CSV styles.
-
-One place declares what a raw table is, and everything else derives from it: the synthetic
-generator writes these columns, the CSV writer uses the per-file style of the real files, and
-the validation builds one pandera schema per table from the same declarations.
-
-Validated dtypes (the contract the feature code relies on): ``int64``, ``float64`` (NaN where
-missing), ``str`` (pandas' string dtype, NaN where missing) and ``datetime64[ns]``.
-"""
+"""The seven raw Rossmann tables declared once: files, columns in Kaggle order, validated dtypes
+and CSV styles, from which the generator, the writer and the pandera schemas derive."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The Rossmann store-sales data: the raw tables (real or synthetic) and their validation.
-
-Pure pandas/numpy code, no Kedro: the pipelines in ``l6pipeline.pipelines.rossmann_*`` wire it.
-"""
+"""The tabular half of the lesson, no Kedro: the raw Rossmann tables (``raw``), the features
+(``features``), the model (``model``) and the served model (``serving``)."""
 
 from l6pipeline.rossmann.raw.errors import RawDataError
 

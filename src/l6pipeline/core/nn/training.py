@@ -158,7 +158,7 @@ def predict(
 
 def ema_with_warmup(decay: float) -> Callable:
     """An ``AveragedModel`` update: the exponential moving average with decay
-    ``min(decay, (1 + n) / (10 + n))`` at update ``n`` (timm's warm-up; why: docs)."""
+    ``min(decay, (1 + n) / (10 + n))`` at update ``n`` (timm's warm-up; docs/rossmann_model.md)."""
 
     @torch.no_grad()
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:

@@ -172,7 +172,7 @@ def _duplicate_problem(table: str, parsed: pd.DataFrame, rows: pd.Index) -> Prob
         groups.setdefault(tuple(values), []).append(label)
     word = row_word(parsed.index)
     shown = "; ".join(
-        f"({', '.join(format_value(value) for value in values)}) at {format_rows(labels, word)[1:-1]}"
+        f"({', '.join(map(format_value, values))}) at {format_rows(labels, word)[1:-1]}"
         for values, labels in list(groups.items())[:EXAMPLES]
     )
     more = f" ... ({len(groups)} keys in all)" if len(groups) > EXAMPLES else ""

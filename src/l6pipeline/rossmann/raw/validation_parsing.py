@@ -32,9 +32,8 @@ def parse_column(series: pd.Series, dtype: str, nullable: bool) -> tuple[pd.Seri
         if dtype == INT:
             fractional = ~missing & ~unusable & (values != np.round(values))
             if fractional.any():
-                problems.append(
-                    f"not an integer: {format_examples(series[fractional], index[fractional], word)}"
-                )
+                shown = format_examples(series[fractional], index[fractional], word)
+                problems.append(f"not an integer: {shown}")
             ints, overflow = _int64(series, values, ~missing & ~unusable & ~fractional)
             if overflow.any():
                 problems.append(

@@ -1,12 +1,5 @@
-"""A small one-cycle training loop over in-memory tensors, shared by every model here.
-
-Data are tuples of tensors ``(*inputs, target)`` held whole on the device and batched by index,
-so there is no per-row Python in the loop. The optimizer is AdamW (decoupled weight decay,
-applied to weight matrices and embeddings, not to biases or norm parameters) under PyTorch's
-one-cycle schedule, as in fast.ai's ``fit_one_cycle``. Optionally the epoch with the best
-validation figure is kept (fast.ai's ``SaveModelCallback``) and training stops when it has not
-improved for ``patience`` epochs (``EarlyStoppingCallback``).
-"""
+"""fast.ai's ``fit_one_cycle`` in plain PyTorch: AdamW under the one-cycle schedule, over whole
+in-memory tensors batched by index, shared by every model here (docs/rossmann_model.md)."""
 
 from __future__ import annotations
 
@@ -129,12 +122,8 @@ def make_optimizer(
     betas: tuple[float, float] = (0.9, 0.99),
     eps: float = 1e-5,
 ) -> torch.optim.AdamW:
-    """AdamW over :func:`parameter_groups` with fast.ai's Adam constants (``betas`` 0.9 / 0.99,
-    ``eps`` 1e-5, not PyTorch's 0.999 / 1e-8), fused (one kernel for all tensors) where possible.
-
-    The fused implementation exists for CPU and CUDA float parameters; it is several times
-    faster than the per-tensor loop for models with many small tensors.
-    """
+    """AdamW over :func:`parameter_groups` with fast.ai's Adam constants, fused (one kernel for
+    all tensors) where the parameters allow it."""
     groups = parameter_groups(model, wd)
     params = [p for group in groups for p in group["params"]]
     fused = bool(params) and all(
@@ -169,14 +158,7 @@ def predict(
 
 def ema_with_warmup(decay: float) -> Callable:
     """An ``AveragedModel`` update: the exponential moving average with decay
-    ``min(decay, (1 + n) / (10 + n))`` at update ``n`` (timm's warm-up).
-
-    With a constant decay the untrained start keeps a weight of ``decay ** steps``: 2% after
-    4,000 steps at 0.999. For weights that is noise; for BatchNorm's running variance, which
-    starts at 1 and settles near 0.02 in the hidden layers here, it doubles the variance and
-    ruins the averaged network (measured: RMSPE 0.26 against 0.14). The warm-up forgets the
-    start within the first few hundred steps.
-    """
+    ``min(decay, (1 + n) / (10 + n))`` at update ``n`` (timm's warm-up; docs/rossmann_model.md)."""
 
     @torch.no_grad()
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
@@ -202,16 +184,8 @@ def fit_one_cycle(
     stop_after: int | None = None,
     keep_states: bool = False,
 ) -> list[EpochResult]:
-    """Train ``model`` in place; return one :class:`EpochResult` per epoch.
-
-    ``train`` and ``valid`` are ``(*inputs, target)``; ``valid`` may be ``None`` (a refit on
-    every labelled row: nothing is evaluated, losses are NaN). ``train_transform`` (e.g. data
-    augmentation) is applied to the first input of training batches only, never to validation.
-    ``stop_after`` ends training after that epoch (0-based) while keeping the learning-rate
-    schedule of ``config.epochs``: the weights are those of that epoch of the full schedule.
-    ``keep_states`` stores a copy of the weights after every epoch in its result (``state``),
-    for a choice of epoch made after training.
-    """
+    """Train ``model`` in place on ``(*inputs, target)`` tensors; one :class:`EpochResult` per
+    epoch. The options (``valid=None``, ``stop_after``, ...): docs/rossmann_model.md."""
     if stop_after is not None and not 0 <= stop_after < config.epochs:
         raise ValueError(f"stop_after must be in [0, {config.epochs}), got {stop_after}")
     with cpu_threads(config.num_threads):
@@ -233,7 +207,7 @@ def _fit_one_cycle(
     model: nn.Module,
     loss_fn: LossFn,
     train: Tensors,
-    valid: Tensors,
+    valid: Tensors | None,
     config: TrainConfig,
     metrics: Mapping[str, MetricFn] | None,
     on_epoch_end: Callable[[EpochResult], None] | None,
@@ -241,71 +215,25 @@ def _fit_one_cycle(
     stop_after: int | None,
     keep_states: bool,
 ) -> list[EpochResult]:
-    if valid is None and config.monitor not in (None, "train_loss"):
-        raise ValueError(f"cannot monitor {config.monitor!r} without a validation split")
-    if not isinstance(config.lr, int | float):
-        raise ValueError(f"lr must be a number here, got {config.lr!r}: resolve 'auto' first")
-    monitored = ["valid_loss", "train_loss", *(metrics or {})]
-    if config.monitor is not None and config.monitor not in monitored:
-        raise ValueError(f"cannot monitor {config.monitor!r}: one of {monitored}")
+    """The loop of :func:`fit_one_cycle`: set up, train and evaluate each epoch, keep the best."""
+    _check_fit(valid, config, metrics)
     generator = seed_everything(config.seed)
     device = resolve_device(config.device)
     model.to(device)
     train = _to(train, device)
     valid = None if valid is None else _to(valid, device)
-    n_train = len(train[0])
-    steps_per_epoch = math.ceil(n_train / config.batch_size)
-    optimizer = make_optimizer(model, config.lr, config.wd, config.betas, config.eps)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer,
-        max_lr=config.lr,
-        total_steps=config.epochs * steps_per_epoch,
-        pct_start=config.pct_start,
-        div_factor=config.div,
-        final_div_factor=config.div_final / config.div,  # PyTorch's is relative to lr / div
-    )
-    # With ``ema``, the moving average of the weights (and BatchNorm statistics) is what is
-    # evaluated, checkpointed and returned; the optimizer still steps the raw weights.
-    averaged = None
-    if config.ema is not None:
-        averaged = AveragedModel(model, multi_avg_fn=ema_with_warmup(config.ema), use_buffers=True)
-    kept = model if averaged is None else averaged.module
+    stepper = _Stepper.one_cycle(model, config, math.ceil(len(train[0]) / config.batch_size))
+    kept = model if stepper.averaged is None else stepper.averaged.module
     history: list[EpochResult] = []
     best = _BestEpoch(config.monitor)
     for epoch in range(config.epochs):
-        model.train()
-        total, seen = 0.0, 0
-        bar = tqdm(
-            _batches(n_train, config.batch_size, generator),
-            desc=f"epoch {epoch + 1}/{config.epochs}",
-            # None: tqdm shows the bar on a terminal only, never in a log file.
-            disable=None if config.progress else True,
-            leave=False,
+        batches = _batches(len(train[0]), config.batch_size, generator)
+        train_loss = _train_epoch(
+            model, loss_fn, train, batches, stepper, config, train_transform, epoch
         )
-        for step, batch in enumerate(bar):
-            idx = batch.to(device)
-            *inputs, target = (t[idx] for t in train)
-            if train_transform is not None:
-                inputs[0] = train_transform(inputs[0])
-            loss = loss_fn(model(*inputs), target)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if averaged is not None:
-                averaged.update_parameters(model)
-            scheduler.step()
-            # Accumulate on the device: no host sync per step (it stalls a GPU).
-            total += loss.detach() * len(idx)
-            seen += len(idx)
-            if config.progress and step % _PROGRESS_EVERY == 0:
-                # refresh=False: tqdm redraws at its own pace, not on every batch.
-                bar.set_postfix(loss=f"{float(total) / seen:.4f}", refresh=False)
-        if valid is None:
-            result = EpochResult(epoch=-1, train_loss=math.nan, valid_loss=math.nan)
-        else:
-            result = evaluate(kept, loss_fn, valid, config.batch_size * 4, metrics)
-        result.epoch, result.train_loss = epoch, float(total) / seen
-        result.lr = scheduler.get_last_lr()[0]
+        result = _epoch_result(kept, loss_fn, valid, config, metrics)
+        result.epoch, result.train_loss = epoch, train_loss
+        result.lr = stepper.scheduler.get_last_lr()[0]
         if keep_states:
             result.state = {k: v.detach().cpu().clone() for k, v in kept.state_dict().items()}
         history.append(result)
@@ -317,9 +245,111 @@ def _fit_one_cycle(
         if epoch == stop_after:
             break
     best.restore(kept, history)
-    if averaged is not None:
-        model.load_state_dict(averaged.module.state_dict())
+    if stepper.averaged is not None:
+        model.load_state_dict(stepper.averaged.module.state_dict())
     return history
+
+
+def _check_fit(
+    valid: Tensors | None, config: TrainConfig, metrics: Mapping[str, MetricFn] | None
+) -> None:
+    """Refuse a monitor that cannot be computed and a learning rate still ``"auto"``."""
+    if valid is None and config.monitor not in (None, "train_loss"):
+        raise ValueError(f"cannot monitor {config.monitor!r} without a validation split")
+    if not isinstance(config.lr, int | float):
+        raise ValueError(f"lr must be a number here, got {config.lr!r}: resolve 'auto' first")
+    monitored = ["valid_loss", "train_loss", *(metrics or {})]
+    if config.monitor is not None and config.monitor not in monitored:
+        raise ValueError(f"cannot monitor {config.monitor!r}: one of {monitored}")
+
+
+@dataclass
+class _Stepper:
+    """One optimization step: AdamW, the moving average of the weights, the one-cycle schedule."""
+
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    # With ``ema``, the moving average of the weights (and BatchNorm statistics) is what is
+    # evaluated, checkpointed and returned; the optimizer still steps the raw weights.
+    averaged: AveragedModel | None
+
+    @classmethod
+    def one_cycle(cls, model: nn.Module, config: TrainConfig, steps_per_epoch: int) -> _Stepper:
+        """AdamW (:func:`make_optimizer`) under PyTorch's one-cycle schedule over all epochs."""
+        optimizer = make_optimizer(model, config.lr, config.wd, config.betas, config.eps)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=config.lr,
+            total_steps=config.epochs * steps_per_epoch,
+            pct_start=config.pct_start,
+            div_factor=config.div,
+            final_div_factor=config.div_final / config.div,  # PyTorch's is relative to lr / div
+        )
+        averaged = None
+        if config.ema is not None:
+            averaged = AveragedModel(
+                model, multi_avg_fn=ema_with_warmup(config.ema), use_buffers=True
+            )
+        return cls(optimizer, scheduler, averaged)
+
+    def step(self, model: nn.Module, loss: torch.Tensor) -> None:
+        """Back-propagate ``loss``, step the weights, their average and the learning rate."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if self.averaged is not None:
+            self.averaged.update_parameters(model)
+        self.scheduler.step()
+
+
+def _train_epoch(
+    model: nn.Module,
+    loss_fn: LossFn,
+    train: list[torch.Tensor],
+    batches: list[torch.Tensor],
+    stepper: _Stepper,
+    config: TrainConfig,
+    train_transform: Callable[[torch.Tensor], torch.Tensor] | None,
+    epoch: int,
+) -> float:
+    """One pass over ``batches`` (row indices) in train mode; the mean loss over all rows."""
+    model.train()
+    device = train[0].device
+    total, seen = 0.0, 0
+    bar = tqdm(
+        batches,
+        desc=f"epoch {epoch + 1}/{config.epochs}",
+        # None: tqdm shows the bar on a terminal only, never in a log file.
+        disable=None if config.progress else True,
+        leave=False,
+    )
+    for step, batch in enumerate(bar):
+        idx = batch.to(device)
+        *inputs, target = (t[idx] for t in train)
+        if train_transform is not None:
+            inputs[0] = train_transform(inputs[0])
+        loss = loss_fn(model(*inputs), target)
+        stepper.step(model, loss)
+        # Accumulate on the device: no host sync per step (it stalls a GPU).
+        total += loss.detach() * len(idx)
+        seen += len(idx)
+        if config.progress and step % _PROGRESS_EVERY == 0:
+            # refresh=False: tqdm redraws at its own pace, not on every batch.
+            bar.set_postfix(loss=f"{float(total) / seen:.4f}", refresh=False)
+    return float(total) / seen
+
+
+def _epoch_result(
+    kept: nn.Module,
+    loss_fn: LossFn,
+    valid: list[torch.Tensor] | None,
+    config: TrainConfig,
+    metrics: Mapping[str, MetricFn] | None,
+) -> EpochResult:
+    """The kept weights evaluated on ``valid``; NaN losses when there is none."""
+    if valid is None:
+        return EpochResult(epoch=-1, train_loss=math.nan, valid_loss=math.nan)
+    return evaluate(kept, loss_fn, valid, config.batch_size * 4, metrics)
 
 
 class _BestEpoch:

@@ -1,0 +1,107 @@
+"""Checks across the raw tables: known stores and states, weather and trend for every date."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from l6pipeline.rossmann.raw.schemas import NATIONAL_TREND, file_name, trend_file_for_state
+from l6pipeline.rossmann.raw.validation_messages import EXAMPLES, Problem, format_values, not_in
+
+
+def cross_table_problems(parsed: dict[str, pd.DataFrame], sound: set[str]) -> list[Problem]:
+    """Relations between tables; each check runs only when the tables it needs are sound."""
+    problems: list[Problem] = []
+
+    def ready(*tables: str) -> bool:
+        return set(tables) <= sound
+
+    for table in ("train", "test"):
+        for reference in ("store", "store_states"):
+            if ready(table, reference):
+                unknown = not_in(parsed[table]["Store"], parsed[reference]["Store"])
+                if unknown:
+                    missing_from = f"missing from {file_name(reference)}"
+                    message = f"{len(unknown)} store id(s) {missing_from}: {format_values(unknown)}"
+                    problems.append(Problem(file_name(table), "Store", message))
+    if not ready("train", "test", "store_states", "state_names"):
+        return problems
+    stores = pd.concat([parsed["train"]["Store"], parsed["test"]["Store"]]).unique()
+    states = parsed["store_states"]
+    codes = states.loc[states["Store"].isin(stores), "State"]
+    code_to_name = dict(
+        zip(parsed["state_names"]["State"], parsed["state_names"]["StateName"], strict=True)
+    )
+    unknown = not_in(codes, pd.Series(list(code_to_name)))
+    if unknown:
+        problems.append(
+            Problem(
+                file_name("store_states"),
+                "State",
+                f"states missing from state_names.csv: {format_values(unknown)}",
+            )
+        )
+    used = sorted(set(codes) - set(unknown))
+    dates = pd.DatetimeIndex(
+        pd.concat([parsed["train"]["Date"], parsed["test"]["Date"]]).unique()
+    ).sort_values()
+    if ready("weather"):
+        problems += _weather_problems(parsed["weather"], [code_to_name[c] for c in used], dates)
+    if ready("googletrend"):
+        files = [NATIONAL_TREND, *(trend_file_for_state(code) for code in used)]
+        problems += _trend_problems(parsed["googletrend"], files, dates)
+    return problems
+
+
+def _weather_problems(
+    weather: pd.DataFrame, names: list[str], dates: pd.DatetimeIndex
+) -> list[Problem]:
+    present = set(weather["file"].unique())
+    absent = [name for name in names if name not in present]
+    problems = []
+    if absent:
+        problems.append(
+            Problem(
+                "weather.csv",
+                "file",
+                f"no weather for state(s) {format_values(absent)} (names as in state_names.csv)",
+            )
+        )
+    needed = pd.MultiIndex.from_product([[n for n in names if n in present], dates])
+    have = pd.MultiIndex.from_arrays([weather["file"], weather["Date"]])
+    gaps = needed.difference(have)
+    if len(gaps):
+        shown = ", ".join(f"{name} {date:%Y-%m-%d}" for name, date in gaps[:EXAMPLES])
+        problems.append(
+            Problem(
+                "weather.csv",
+                "Date",
+                f"{len(gaps)} (state, date) pairs of train/test have no weather row: {shown}",
+            )
+        )
+    return problems
+
+
+def _trend_problems(
+    trend: pd.DataFrame, files: list[str], dates: pd.DatetimeIndex
+) -> list[Problem]:
+    present = set(trend["file"].unique())
+    absent = [file for file in files if file not in present]
+    problems = []
+    if absent:
+        problems.append(
+            Problem("googletrend.csv", "file", f"no Google trend series {format_values(absent)}")
+        )
+    sundays = pd.DatetimeIndex(
+        dates - pd.to_timedelta((dates.day_of_week + 1) % 7, unit="D")
+    ).unique()
+    starts = pd.to_datetime(trend["week"].str.slice(0, 10), format="%Y-%m-%d")
+    needed = pd.MultiIndex.from_product([[f for f in files if f in present], sundays])
+    gaps = needed.difference(pd.MultiIndex.from_arrays([trend["file"], starts]))
+    if len(gaps):
+        shown = ", ".join(f"{file} week of {day:%Y-%m-%d}" for file, day in gaps[:EXAMPLES])
+        problems.append(
+            Problem(
+                "googletrend.csv", "week", f"{len(gaps)} weeks of train/test dates missing: {shown}"
+            )
+        )
+    return problems

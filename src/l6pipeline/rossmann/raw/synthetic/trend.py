@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from l6pipeline.rossmann.raw.schemas import NATIONAL_TREND, TREND_SUFFIXES
-from l6pipeline.rossmann.raw.synthetic_weather import ar1
+from l6pipeline.rossmann.raw.synthetic.weather import ar1
 
 # The series in the order of fast.ai's googletrend.csv.
 TREND_ORDER = (

@@ -13,8 +13,8 @@ from l6pipeline.rossmann.raw.schemas import (
     STATE_NAME_OF_CODE,
     trend_file_for_state,
 )
-from l6pipeline.rossmann.raw.synthetic_trend import TREND_ORDER
-from l6pipeline.rossmann.raw.synthetic_weather import WEATHER_ORDER
+from l6pipeline.rossmann.raw.synthetic.trend import TREND_ORDER
+from l6pipeline.rossmann.raw.synthetic.weather import WEATHER_ORDER
 
 _DAY_OF_WEEK = np.array([1.18, 1.03, 0.97, 0.97, 1.03, 0.87, 1.05])  # Monday .. Sunday
 _PROMO_LIFT = 1.22

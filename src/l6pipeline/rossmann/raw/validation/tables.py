@@ -9,8 +9,8 @@ import pandera.pandas as pa
 
 from l6pipeline.rossmann.raw.errors import RawDataError
 from l6pipeline.rossmann.raw.schemas import COLUMNS, NULLABLE, SCHEMAS, TABLES, UNIQUE, file_name
-from l6pipeline.rossmann.raw.validation_across import cross_table_problems
-from l6pipeline.rossmann.raw.validation_messages import (
+from l6pipeline.rossmann.raw.validation.across import cross_table_problems
+from l6pipeline.rossmann.raw.validation.messages import (
     EXAMPLES,
     Problem,
     format_examples,
@@ -18,7 +18,7 @@ from l6pipeline.rossmann.raw.validation_messages import (
     format_value,
     row_word,
 )
-from l6pipeline.rossmann.raw.validation_parsing import parse_column
+from l6pipeline.rossmann.raw.validation.parsing import parse_column
 
 __all__ = ["RawDataError", "validate_raw_tables", "validate_table", "validate_tables"]
 

@@ -10,7 +10,7 @@ import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
 from l6pipeline.rossmann.raw.schemas import DATE, FLOAT, INT, STR
-from l6pipeline.rossmann.raw.validation_messages import format_examples, format_rows, row_word
+from l6pipeline.rossmann.raw.validation.messages import format_examples, format_rows, row_word
 
 NA_TOKENS = frozenset({"", "NA"})  # how the real files spell a missing value
 

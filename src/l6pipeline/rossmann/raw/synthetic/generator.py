@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from l6pipeline.rossmann.raw.schemas import COLUMNS, STATE_NAMES, STORE_STATE_CODES, TABLES
-from l6pipeline.rossmann.raw.synthetic_calendar import promo_days, school_holidays, state_holidays
-from l6pipeline.rossmann.raw.synthetic_sales import layout_test, layout_train, sales_grids
-from l6pipeline.rossmann.raw.synthetic_stores import draw_stores
-from l6pipeline.rossmann.raw.synthetic_trend import googletrend_table
-from l6pipeline.rossmann.raw.synthetic_weather import weather_table
+from l6pipeline.rossmann.raw.synthetic.calendar import promo_days, school_holidays, state_holidays
+from l6pipeline.rossmann.raw.synthetic.sales import layout_test, layout_train, sales_grids
+from l6pipeline.rossmann.raw.synthetic.stores import draw_stores
+from l6pipeline.rossmann.raw.synthetic.trend import googletrend_table
+from l6pipeline.rossmann.raw.synthetic.weather import weather_table
 
 __all__ = ["SyntheticConfig", "generate_rossmann"]
 

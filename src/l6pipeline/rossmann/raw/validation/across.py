@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from l6pipeline.rossmann.raw.schemas import NATIONAL_TREND, file_name, trend_file_for_state
-from l6pipeline.rossmann.raw.validation_messages import EXAMPLES, Problem, format_values, not_in
+from l6pipeline.rossmann.raw.validation.messages import EXAMPLES, Problem, format_values, not_in
 
 
 def cross_table_problems(parsed: dict[str, pd.DataFrame], sound: set[str]) -> list[Problem]:

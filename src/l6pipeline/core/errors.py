@@ -6,7 +6,9 @@ Every user mistake derives from :class:`UserInputError`: bad raw data
 model refuses (:class:`~l6pipeline.rossmann.serving.contract.ServingInputError`), a model that
 ``rossmann_predict`` cannot find (``NoModelError``), a Ray or Dask cluster that cannot be
 reached (``RayAddressError``, ``DaskAddressError`` in :mod:`l6pipeline.core.executors` and
-:mod:`l6pipeline.project.dask_client`). Its message is
+:mod:`l6pipeline.project.dask_client`), a run's output that is not there yet or cannot be copied
+(``OutputNotFoundError``, ``PipelineNotRunError``, ``SubmissionCopyError`` in
+:mod:`l6pipeline.project.outputs`). Its message is
 one paragraph that names what is wrong (file, column, line and value, or parameter, value and
 allowed range) and what to do, so ``kedro run`` prints the message alone, without a traceback
 (:mod:`l6pipeline.cli`). Any other exception is a bug and keeps its traceback.

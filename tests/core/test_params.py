@@ -307,9 +307,7 @@ def test_the_pipelines_name_a_typed_config_for_their_blocks():
         checks = parameter_checks()
         assert {
             "rossmann_model_train",
-            "cnn.classifier.train",
-            "cnn.data",
-            "cnn.localization",
+            "cnn",
             "augmentation.executor",
             "rossmann_data_store_partitions",
         } <= set(checks)

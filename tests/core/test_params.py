@@ -308,7 +308,7 @@ def test_the_pipelines_name_a_typed_config_for_their_blocks():
         assert {
             "rossmann_model_train",
             "cnn",
-            "augmentation.executor",
+            "augmentation",
             "rossmann_data_store_partitions",
         } <= set(checks)
         for key in checks:

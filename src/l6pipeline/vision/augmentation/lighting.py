@@ -7,6 +7,7 @@ white). ``m = max_lighting``: brightness adds ``logit(c)``, ``c`` uniform in
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import torch
@@ -28,53 +29,64 @@ def _lighting_magnitude(magnitude: float) -> float:
     return float(magnitude)
 
 
-class RandomLogitBrightness(IntensityAugmentationBase2D):
+class _LogitLighting(IntensityAugmentationBase2D, ABC):
+    """A lighting change of ``logit(x)`` by one value per image, drawn uniformly in ``bounds``
+    (kornia's parameter ``key``); the value ``identity`` leaves the image exactly as it is."""
+
+    key: str
+    identity: float
+
+    def __init__(self, bounds: torch.Tensor, p: float, same_on_batch: bool) -> None:
+        super().__init__(p=p, same_on_batch=same_on_batch)
+        self._param_generator = rg.PlainUniformGenerator((bounds, self.key, None, None))
+
+    @abstractmethod
+    def change(self, logits: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """The changed logits (``value`` broadcast over each image)."""
+
+    def apply_transform(
+        self,
+        input: torch.Tensor,
+        params: dict[str, torch.Tensor],
+        flags: dict[str, Any],
+        transform: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        value = params[self.key].to(input.device, input.dtype).view(-1, 1, 1, 1)
+        out = torch.sigmoid(self.change(_logit(input), value))
+        return keep_where(params[self.key].cpu() == self.identity, input, out)
+
+
+class RandomLogitBrightness(_LogitLighting):
     """``sigmoid(logit(x) + logit(change))``, ``change`` uniform in ``0.5 * [1 - m, 1 + m]``.
 
     ``change = 0.5`` is the identity; fast.ai's ``brightness``.
     """
 
+    key, identity = "change", 0.5
+
     def __init__(self, magnitude: float = 0.4, p: float = 1.0, same_on_batch: bool = False):
-        super().__init__(p=p, same_on_batch=same_on_batch)
         m = _lighting_magnitude(magnitude)
-        bounds = torch.tensor([0.5 * (1.0 - m), 0.5 * (1.0 + m)])
-        self._param_generator = rg.PlainUniformGenerator((bounds, "change", None, None))
+        super().__init__(torch.tensor([0.5 * (1.0 - m), 0.5 * (1.0 + m)]), p, same_on_batch)
 
-    def apply_transform(
-        self,
-        input: torch.Tensor,
-        params: dict[str, torch.Tensor],
-        flags: dict[str, Any],
-        transform: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        change = params["change"].to(input.device, input.dtype).view(-1, 1, 1, 1)
-        out = torch.sigmoid(_logit(input) + torch.logit(change))
-        return keep_where(params["change"].cpu() == 0.5, input, out)
+    def change(self, logits: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        return logits + torch.logit(value)
 
 
-class RandomLogitContrast(IntensityAugmentationBase2D):
+class RandomLogitContrast(_LogitLighting):
     """``sigmoid(logit(x) * scale)``, ``scale`` log-uniform in ``[1 - m, 1 / (1 - m)]``.
 
     ``scale = 1`` is the identity; fast.ai's ``contrast``.
     """
 
+    key, identity = "log_scale", 0.0
+
     def __init__(self, magnitude: float = 0.4, p: float = 1.0, same_on_batch: bool = False):
-        super().__init__(p=p, same_on_batch=same_on_batch)
         m = _lighting_magnitude(magnitude)
         log_hi = -torch.log1p(torch.tensor(-m)).item()  # log(1 / (1 - m)) >= 0
-        bounds = torch.tensor([-log_hi, log_hi])
-        self._param_generator = rg.PlainUniformGenerator((bounds, "log_scale", None, None))
+        super().__init__(torch.tensor([-log_hi, log_hi]), p, same_on_batch)
 
-    def apply_transform(
-        self,
-        input: torch.Tensor,
-        params: dict[str, torch.Tensor],
-        flags: dict[str, Any],
-        transform: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        log_scale = params["log_scale"].to(input.device, input.dtype).view(-1, 1, 1, 1)
-        out = torch.sigmoid(_logit(input) * torch.exp(log_scale))
-        return keep_where(params["log_scale"].cpu() == 0.0, input, out)
+    def change(self, logits: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        return logits * torch.exp(value)
 
 
 def brightness(magnitude: float = 0.4, p: float = 1.0) -> RandomLogitBrightness:

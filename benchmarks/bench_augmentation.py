@@ -22,7 +22,8 @@ import time
 import torch
 
 from l6pipeline.core.executors import LocalExecutor, RayExecutor
-from l6pipeline.vision.augmentation.augment import AugmentConfig, apply, build_transforms
+from l6pipeline.vision.augmentation.augment import AugmentConfig, build_transforms
+from l6pipeline.vision.augmentation.batch import apply
 
 
 def _sync(device: torch.device) -> None:
@@ -75,11 +76,13 @@ def study_on_engines(ray_cpus: int, epochs: int) -> None:
     import yaml  # noqa: PLC0415
 
     from l6pipeline.vision.augmentation.study import (  # noqa: PLC0415
-        StudySettings,
         digit_subsets,
-        grid_configs,
         run_grid,
         summary_table,
+    )
+    from l6pipeline.vision.augmentation.study_config import (  # noqa: PLC0415
+        StudySettings,
+        grid_configs,
     )
     from l6pipeline.vision.images.data import load_mnist_digits  # noqa: PLC0415
 

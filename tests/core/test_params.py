@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
+import typing
 from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from kedro.config import OmegaConfigLoader
+from kedro.pipeline import Node, Pipeline
+from kedro.validation.type_extractor import TypeExtractor
 
 from l6pipeline.core.errors import UserInputError
 from l6pipeline.core.nn.training import TrainConfig
 from l6pipeline.core.params import (
     ParameterError,
+    ParameterErrors,
     Parameters,
     RejectedParameters,
     check_choice,
@@ -302,10 +307,8 @@ def test_the_pipelines_name_a_typed_config_for_their_blocks():
         checks = parameter_checks()
         assert {
             "rossmann_model_train",
-            "cnn.classifier.train",
-            "cnn.data",
-            "cnn.localization",
-            "augmentation.executor",
+            "cnn",
+            "augmentation",
             "rossmann_data_store_partitions",
         } <= set(checks)
         for key in checks:
@@ -360,3 +363,37 @@ def test_takes_configs_builds_annotated_configs_from_mappings_and_keeps_typed_on
     typed = TrainConfig.from_params({"epochs": 4})
     assert node([1], train=typed, name="n")[1] is typed
     assert node.__name__ == "node"
+
+
+def test_kedro_passes_the_mapping_to_a_node_that_takes_configs():
+    """Kedro 1.x builds a dataclass-annotated ``params:`` input itself (``cls(**mapping)``, nested
+    blocks left as dicts); the wrapper declares the mapping, so ``from_params`` builds it."""
+
+    @takes_configs
+    def node(rows: list, network: ModelConfig) -> ModelConfig:
+        return network
+
+    pipeline = Pipeline([Node(node, ["rows", "params:network"], "out", name="n")])
+    assert TypeExtractor({"p": pipeline}).extract_types_from_pipelines() == {}
+    assert typing.get_type_hints(inspect.unwrap(node))["network"] is ModelConfig
+    assert node([], {"layers": [10]}) == ModelConfig.from_params({"layers": [10]})
+
+
+def test_parameters_name_every_problem_of_their_fields_at_once():
+    with pytest.raises(ParameterErrors) as caught:
+        _Run.from_params({"train": {"epochs": 0}, "network": {"emb_drop": 2}})
+    assert [str(problem) for problem in caught.value.problems] == [
+        "train.epochs = 0: must be an integer >= 1",
+        "network.emb_drop = 2: must be a number >= 0 and < 1",
+    ]
+    assert str(caught.value) == "; ".join(str(p) for p in caught.value.problems)
+    outer = caught.value.within("run")
+    assert [problem.keys for problem in outer.problems] == [("epochs",), ("emb_drop",)]
+    assert str(outer).startswith("run.train.epochs = 0")
+    with pytest.raises(RejectedParameters) as rejected:
+        check_parameters(
+            {"run": {"train": {"epochs": 0}, "network": {"emb_drop": 2}}},
+            ["run"],
+            {"run": _Run.from_params},
+        )
+    assert len(rejected.value.problems) == 2

@@ -11,8 +11,11 @@ from kedro.io import Version
 from kedro_datasets.pandas import CSVDataset
 from mlflow import MlflowClient
 
+from l6pipeline.core.errors import UserInputError
 from l6pipeline.project.outputs import (
+    OutputNotFoundError,
     PipelineNotRunError,
+    SubmissionCopyError,
     main,
     newest_model,
     newest_version,
@@ -69,7 +72,26 @@ def test_make_submission_without_a_kaggle_run_says_what_to_run(kedro_project: Pa
 
 def test_make_submission_names_an_unknown_environment(kedro_project: Path, capsys):
     assert main(["--root", str(kedro_project), "submission", "--env", "kagle"]) == 2
-    assert "no configuration environment" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no configuration environment" in err and "Traceback" not in err
+
+
+def test_a_copy_to_a_path_that_cannot_be_written_is_one_paragraph(kedro_project: Path, capsys):
+    _save_versions(kedro_project / KAGGLE_SUBMISSION, [pd.DataFrame({"Id": [1]})])
+    folder = kedro_project / "a_folder"
+    folder.mkdir()
+    assert main(["--root", str(kedro_project), "submission", "--to", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot copy the submission ") and f"to {folder}: " in err
+    assert "give `--to` a file path you can write" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_every_missing_output_is_a_user_input_error():
+    """User mistakes, not bugs: ``kedro run`` and the notebooks print them without a traceback."""
+    for error in (OutputNotFoundError, PipelineNotRunError, SubmissionCopyError):
+        assert issubclass(error, UserInputError)
+    assert issubclass(PipelineNotRunError, OutputNotFoundError)
 
 
 def _log_models(project: Path, experiment: str, names: list[str]) -> list[str]:
@@ -111,13 +133,15 @@ def test_model_uri_on_an_empty_store_says_what_to_run(kedro_project: Path, capsy
     err = capsys.readouterr().err
     assert "no MLflow model named rossmann_pipeline or rossmann_pipeline_kaggle" in err
     assert "kedro run --pipelines rossmann_data,rossmann_model" in err
+    assert "Traceback" not in err
 
 
 def test_model_uri_without_a_store_creates_none(kedro_project: Path, monkeypatch, capsys):
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     (kedro_project / "mlflow.db").unlink()
     assert main(["--root", str(kedro_project), "model-uri"]) == 2
-    assert "there is no MLflow store" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "there is no MLflow store" in err and "Traceback" not in err
     assert not (kedro_project / "mlflow.db").exists()
 
 

@@ -40,6 +40,26 @@ class ParameterError(UserInputError):
         return ParameterError(self.keys, self.rule, self.value, outer)
 
 
+class ParameterErrors(ParameterError):
+    """Several :class:`ParameterError`\\ s of one block, found together: every field of a
+    :class:`Parameters` is built, so one run names every problem of the block."""
+
+    def __init__(self, problems: Sequence[ParameterError]) -> None:
+        self.problems = [one for problem in problems for one in each_problem(problem)]
+        first = self.problems[0]
+        super().__init__(first.keys, first.rule, first.value, first.block)
+        self.args = ("; ".join(str(problem) for problem in self.problems),)
+
+    def within(self, block: str) -> ParameterErrors:
+        """The same errors, each with ``block`` in front of its keys."""
+        return ParameterErrors([problem.within(block) for problem in self.problems])
+
+
+def each_problem(error: ParameterError) -> list[ParameterError]:
+    """The single errors of ``error``: its ``problems`` when it holds several, else itself."""
+    return list(error.problems) if isinstance(error, ParameterErrors) else [error]
+
+
 class RejectedParameters(UserInputError):
     """Every :class:`ParameterError` of a run, found before its first node."""
 
@@ -86,7 +106,8 @@ class Parameters:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None) -> Any:
-        """The typed parameters from a parameter mapping; an unknown key is a typo."""
+        """The typed parameters from a parameter mapping; an unknown key is a typo. Every field
+        is built before any problem is raised, so all of them are named at once."""
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
         given = known_params(params, [field.name for field in fields], cls.__name__)
         missing = [
@@ -99,14 +120,19 @@ class Parameters:
         if missing:
             raise ParameterError(missing, "missing: these keys have no default")
         hints = typing.get_type_hints(cls)
-        return cls(
-            **{
-                name: nested(name, hints[name].from_params, value)
-                if is_config(hints[name])
-                else value
-                for name, value in given.items()
-            }
-        )
+        built, problems = {}, []
+        for name, value in given.items():
+            try:
+                built[name] = (
+                    nested(name, hints[name].from_params, value)
+                    if is_config(hints[name])
+                    else value
+                )
+            except ParameterError as error:
+                problems.append(error)
+        if problems:
+            raise problems[0] if len(problems) == 1 else ParameterErrors(problems)
+        return cls(**built)
 
 
 def takes_configs(func: F) -> F:
@@ -124,6 +150,14 @@ def takes_configs(func: F) -> F:
                 bound.arguments[name] = config.from_params(value)
         return func(*bound.args, **bound.kwargs)
 
+    # What the wrapper takes: the mapping. Kedro 1.x builds a params input annotated with a
+    # dataclass itself (``cls(**mapping)``: nested configs left as dicts, its own error
+    # message); it reads these annotations, so it passes the mapping on to ``from_params``.
+    # ``inspect.unwrap`` still finds ``func`` with its typed annotations.
+    with_configs.__annotations__ = {
+        **func.__annotations__,
+        **{name: Mapping[str, Any] for name in configs},
+    }
     return typing.cast(F, with_configs)
 
 
@@ -242,7 +276,7 @@ def check_parameters(
         try:
             validator(value)
         except ParameterError as exc:
-            problems.append(exc.within(key))
+            problems.extend(each_problem(exc.within(key)))
         except (ValueError, TypeError) as exc:
             problems.append(ParameterError("", str(exc), block=key))
     if problems:

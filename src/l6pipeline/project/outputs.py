@@ -8,7 +8,8 @@ no one copies a timestamp or an id by hand. ``make submission`` and ``make serve
     python -m l6pipeline.project.outputs model-uri [--name NAME ...]
 
 The notebooks call :func:`require_outputs` first, to fail with one sentence when the pipeline
-they read has not run. A missing output is one paragraph on stderr and exit status 2.
+they read has not run. A missing output is a :class:`~l6pipeline.core.errors.UserInputError`:
+one paragraph on stderr (no traceback) and exit status 2.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from l6pipeline.core.errors import UserInputError
+
 SUBMISSION_DATASET = "rossmann_submission"
 # `make submission` copies the newest submission of environment <env> to this path (data/ is
 # not under git): data/07_model_output/kaggle_submission.csv for the real data.
@@ -30,15 +33,20 @@ STABLE_SUBMISSION = "data/07_model_output/{env}_submission.csv"
 MODEL_NAMES = ("rossmann_pipeline", "rossmann_pipeline_kaggle")
 
 
-class OutputNotFoundError(Exception):
-    """An output that a run would have made is not there (yet)."""
-
-
-class PipelineNotRunError(RuntimeError):
-    """A notebook's input is missing; shown in a notebook as its one sentence, no traceback."""
+class OutputNotFoundError(UserInputError):
+    """An output that a run would have made is not there (yet): the message names it and the
+    run that makes it, one paragraph, shown without a traceback (here and in a notebook)."""
 
     def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead of a traceback
         return [f"{type(self).__name__}: {self}"]
+
+
+class PipelineNotRunError(OutputNotFoundError):
+    """A notebook's input is missing; shown in a notebook as its one sentence, no traceback."""
+
+
+class SubmissionCopyError(UserInputError):
+    """The newest submission cannot be copied to the path ``--to`` names."""
 
 
 def _show_one_sentence(shell: Any, etype: type, value: Exception, tb: Any, tb_offset=None):
@@ -132,8 +140,14 @@ def copy_newest_submission(
             + (" (the real files it needs: docs/real_data.md)" if env == "kaggle" else "")
         ) from None
     target = to if to.is_absolute() else root / to
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    except OSError as error:
+        raise SubmissionCopyError(
+            f"cannot copy the submission {source} to {target}: {error.strerror or error}; "
+            "give `--to` a file path you can write"
+        ) from None
     return source, target
 
 
@@ -200,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             print(f"models:/{found.model_id}")  # noqa: T201
-    except OutputNotFoundError as error:
+    except UserInputError as error:  # the user's to fix: one paragraph, no traceback
         print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return 2
     return 0

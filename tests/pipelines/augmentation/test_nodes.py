@@ -15,10 +15,13 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from l6pipeline.core.params import ParameterError
+from l6pipeline.core.params import ParameterError, RejectedParameters, check_parameters
+from l6pipeline.pipeline_registry import parameter_checks
 from l6pipeline.pipelines.augmentation import create_pipeline, nodes
-from l6pipeline.vision.augmentation.augment import TRANSFORMS, WARP_PADDING_MODES
-from l6pipeline.vision.augmentation.study import grid_configs
+from l6pipeline.pipelines.augmentation.parameters import AugmentationParameters
+from l6pipeline.vision.augmentation.augment import TRANSFORMS
+from l6pipeline.vision.augmentation.geometric import WARP_PADDING_MODES
+from l6pipeline.vision.augmentation.study_config import grid_configs
 from tests.conftest import PROJECT_ROOT
 
 TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.01, "seed": 0, "device": "cpu", "progress": False}
@@ -114,9 +117,7 @@ def test_the_study_slice_runs_on_an_in_memory_catalog(params):
 
 
 def test_the_executor_parameter_is_checked_before_training(params, digits):
-    with pytest.raises(
-        ParameterError, match="^executor.engine = 'spark': must be one of 'local', 'ray'$"
-    ):
+    with pytest.raises(ParameterError, match="^engine = 'spark': must be one of 'local', 'ray'$"):
         nodes.run_regularization_study(
             *digits,
             params["transforms"],
@@ -125,6 +126,81 @@ def test_the_executor_parameter_is_checked_before_training(params, digits):
             params["study"],
             {"engine": "spark"},
         )
+    assert "augmentation.executor.engine = 'spark': must be one of 'local', 'ray'" in rejected(
+        {**params, "executor": {"engine": "spark"}}, "augmentation.executor"
+    )
+
+
+def rejected(augmentation: dict, used: str) -> str:
+    """What the run-start check says of the ``augmentation`` block when a run reads ``used``."""
+    with pytest.raises(RejectedParameters) as caught:
+        check_parameters({"augmentation": augmentation}, [used], parameter_checks())
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("block", "value", "message"),
+    [
+        (
+            "study",
+            {"grid": "custom", "custom_grid": {"p_dropout": [0.0, 1.5]}},
+            "augmentation.study.custom_grid.p_dropout[1] = 1.5: must be a number >= 0 and <= 1",
+        ),
+        (
+            "study",
+            {"grid": "custom", "custom_grid": {"lr": [0.1]}},
+            "augmentation.study.custom_grid.lr: unknown grid parameters (a typo?)",
+        ),
+        (
+            "study",
+            {"grid": "huge"},
+            "augmentation.study.grid = 'huge': must be one of 'small', 'full', 'custom'",
+        ),
+        (
+            "digits",
+            {"n_train": 4500, "n_valid": 1000},
+            "augmentation.digits.n_train, augmentation.digits.n_valid = [4500, 1000]: must sum "
+            "to at most 5000",
+        ),
+        (
+            "digits",
+            {"transforms": {"do_flp": False}},
+            "augmentation.digits.transforms.do_flp: unknown augmentation parameters (a typo?)",
+        ),
+        (
+            "experiment",
+            {"config": {"p_dropout": 2}},
+            "augmentation.experiment.config.p_dropout = 2: must be a number >= 0 and <= 1",
+        ),
+        (
+            "galleries",
+            {"digit_class": 12},
+            "augmentation.galleries.digit_class = 12: must be a digit from 0 to 9",
+        ),
+        ("model", {"widths": []}, "augmentation.model.widths = []: must list at least one"),
+        (
+            "transforms",
+            {"max_zoom": 0.9},
+            "augmentation.transforms.max_zoom = 0.9: must be a number >= 1",
+        ),
+    ],
+)
+def test_each_block_is_checked_before_the_first_node(params, block, value, message):
+    assert message in rejected({**params, block: {**params[block], **value}}, "augmentation")
+
+
+def test_every_problem_of_the_augmentation_block_is_named_at_once(params):
+    bad = {**params, "model": {"widths": [0]}, "study": {**params["study"], "grid": "huge"}}
+    message = rejected(bad, "augmentation")
+    assert "augmentation.model.widths[0] = 0: must be an integer >= 1" in message
+    assert "augmentation.study.grid = 'huge'" in message
+
+
+def test_the_shipped_parameters_build_the_typed_blocks(params):
+    typed = AugmentationParameters.from_params(params)
+    assert typed.digits.transforms.applied_to(typed.transforms).do_flip is False
+    assert typed.study.configs() == grid_configs(params["study"]["custom_grid"])
+    assert typed.experiment.base.augment is False
 
 
 @pytest.mark.parametrize(

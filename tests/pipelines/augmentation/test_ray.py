@@ -15,9 +15,11 @@ import pytest
 import ray
 from mlflow.tracking import MlflowClient
 
-from l6pipeline.core.executors import RayExecutor
+from l6pipeline.core.executors import ExecutorSettings, RayExecutor
+from l6pipeline.core.tracking import child_runs
 from l6pipeline.pipelines.augmentation import nodes
 from l6pipeline.vision.augmentation import study as S
+from l6pipeline.vision.augmentation.study_config import StudySettings, grid_configs
 from l6pipeline.vision.images.data import load_mnist_digits
 from tests.core.test_executors import square_or_fail
 
@@ -55,17 +57,29 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
     mlflow.set_tracking_uri(None)
 
 
-def _study(digits, engine: str, grid: dict) -> tuple[str, pd.DataFrame | Exception]:
-    """The study node under a parent run; its id and the node's table (or its exception)."""
+def _study(digits, engine: str, grid: dict) -> tuple[str, pd.DataFrame]:
+    """The study node under a parent run; its id and the node's table."""
     study = {"grid": "custom", "custom_grid": grid, "train": TRAIN}
     with mlflow.start_run(run_name=engine) as parent:
-        try:
-            table, _ = nodes.run_regularization_study(
-                *digits, **PARAMS, study=study, executor={"engine": engine}
-            )
-        except S.StudyError as error:
-            return parent.info.run_id, error
+        table, _ = nodes.run_regularization_study(
+            *digits, **PARAMS, study=study, executor={"engine": engine}
+        )
     return parent.info.run_id, table
+
+
+def _failing_grid(digits, engine: str, grid: dict) -> tuple[str, S.StudyError]:
+    """The grid under a parent run, as the study node runs it, where some configurations fail
+    in the worker; the run's id and the error. (The node's parameters reject a value out of
+    range before any training, so the grid goes to :func:`run_grid` directly.)"""
+    augment = {**PARAMS["transforms"], **PARAMS["digits"]["transforms"]}
+    settings = StudySettings.from_params(
+        {"train": TRAIN, "model": PARAMS["model"], "augment": augment}
+    )
+    track = child_runs("study", settings.as_params())
+    with mlflow.start_run(run_name=engine) as parent, ExecutorSettings(engine).make() as executor:
+        with pytest.raises(S.StudyError) as caught:
+            S.run_grid(grid_configs(grid), *digits, settings, track, executor=executor)
+    return parent.info.run_id, caught.value
 
 
 def _children(client: MlflowClient, parent_id: str) -> dict[str, dict]:
@@ -102,7 +116,7 @@ def test_a_2x2_grid_on_ray_equals_the_local_loop(digits, client: MlflowClient):
     assert len(local) == 4
     pd.testing.assert_frame_equal(local.drop(columns="seconds"), on_ray.drop(columns="seconds"))
     local_children, ray_children = _children(client, local_id), _children(client, ray_id)
-    assert set(local_children) == {f"study: {c.name}" for c in S.grid_configs(GRID_2X2)}
+    assert set(local_children) == {f"study: {c.name}" for c in grid_configs(GRID_2X2)}
     assert ray_children == local_children
     for child in local_children.values():
         assert [step for step, _ in child["valid_loss"]] == [0, 1]
@@ -114,9 +128,8 @@ def test_a_failing_configuration_is_named_and_the_others_are_kept(
     digits, client: MlflowClient, engine: str
 ):
     grid = {"p_dropout": [0.0, 1.5], "augment": [False, True]}  # p = 1.5 fails in the worker
-    parent_id, error = _study(digits, engine, grid)
+    parent_id, error = _failing_grid(digits, engine, grid)
 
-    assert isinstance(error, S.StudyError)
     message = str(error)
     assert message.startswith("2 of 4 configurations failed")
     assert (

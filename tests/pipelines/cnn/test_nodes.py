@@ -13,7 +13,8 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from l6pipeline.core.params import ParameterError
+from l6pipeline.core.params import ParameterError, RejectedParameters, check_parameters
+from l6pipeline.pipeline_registry import parameter_checks
 from l6pipeline.pipelines.cnn import create_pipeline, nodes
 from l6pipeline.vision.cnn.classifier import TrainedModel
 from tests.conftest import PROJECT_ROOT
@@ -41,8 +42,18 @@ def splits(params):
     return nodes.split_images(nodes.load_images(params["data"]), params["data"])
 
 
+def _params(prefix: str, params: dict) -> dict[str, MemoryDataset]:
+    """A ``params:`` dataset for every block and sub-block, as Kedro's catalog has."""
+    datasets = {}
+    for key, value in params.items():
+        datasets[f"{prefix}.{key}"] = MemoryDataset(value)
+        if isinstance(value, dict):
+            datasets.update(_params(f"{prefix}.{key}", value))
+    return datasets
+
+
 def _catalog(params: dict, **data) -> DataCatalog:
-    datasets = {f"params:cnn.{k}": MemoryDataset(v) for k, v in params.items()}
+    datasets = _params("params:cnn", params)
     datasets.update({k: MemoryDataset(v, copy_mode="assign") for k, v in data.items()})
     return DataCatalog(datasets)
 
@@ -53,12 +64,12 @@ def test_load_and_split_keep_the_class_balance(params, splits):
     assert torch.bincount(train.labels).tolist() == [24] * 10
     assert torch.bincount(test.labels).tolist() == [3] * 10
     with pytest.raises(
-        ParameterError, match="^cnn.data.source = 'pets': must be one of 'mnist', 'image_folder'$"
+        ParameterError, match="^source = 'pets': must be one of 'mnist', 'image_folder'$"
     ):
         nodes.load_images({**params["data"], "source": "pets"})
     with pytest.raises(
         ParameterError,
-        match="^cnn.data.path = None: must be set \\(a folder of images\\) when source is image_folder$",
+        match="^path = None: must be set \\(a folder of images\\) when source is image_folder$",
     ):
         nodes.load_images({**params["data"], "source": "image_folder"})
     with pytest.raises(
@@ -66,6 +77,68 @@ def test_load_and_split_keep_the_class_balance(params, splits):
         match=r"max_image: unknown cnn.data parameters \(a typo\?\); the known keys are max_images",
     ):
         nodes.load_images({**params["data"], "max_image": 10})
+
+
+def _rejected(cnn: dict, used: str) -> RejectedParameters:
+    """What the run-start check says of the ``cnn`` block when a run reads ``used``."""
+    with pytest.raises(RejectedParameters) as caught:
+        check_parameters({"cnn": cnn}, [used], parameter_checks())
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"source": "pets"},
+            "cnn.data.source = 'pets': must be one of 'mnist', 'image_folder'",
+        ),
+        (
+            {"source": "image_folder"},
+            "cnn.data.path = None: must be set (a folder of images) when source is image_folder",
+        ),
+        (
+            {"max_image": 10},
+            "cnn.data.max_image: unknown cnn.data parameters (a typo?); the known keys are",
+        ),
+    ],
+)
+def test_the_run_start_check_names_the_full_key(params, data, message):
+    rejected = _rejected({**params, "data": {**params["data"], **data}}, "cnn.data")
+    assert message in str(rejected)
+
+
+@pytest.mark.parametrize("fractions", [[0.7, 0.2, 0.2], [0.5, 0.5], [0.8, 0.2, 0.0], 0.8])
+def test_split_fractions_are_checked_before_the_first_node(params, fractions):
+    """Three numbers in (0, 1) that sum to 1: anything else is named with the rule, up front."""
+    rejected = _rejected(
+        {**params, "data": {**params["data"], "split_fractions": fractions}}, "cnn"
+    )
+    assert [str(problem) for problem in rejected.problems] == [
+        f"cnn.data.split_fractions = {fractions!r}: must be three numbers (train, valid, test), "
+        "each > 0 and < 1, that sum to 1"
+    ]
+
+
+def test_every_problem_of_the_cnn_block_is_named_at_once(params):
+    cnn = {
+        **params,
+        "data": {**params["data"], "split_fractions": [0.5, 0.5]},
+        "classifier": {**params["classifier"], "heatmaps": {"n_correct": -1, "n_wrong": 8}},
+        "localization": {**params["localization"], "canvass": 32},
+    }
+    problems = [str(problem) for problem in _rejected(cnn, "cnn").problems]
+    assert len(problems) == 3
+    for problem, start in zip(
+        problems,
+        [
+            "cnn.data.split_fractions = [0.5, 0.5]: must be three numbers",
+            "cnn.classifier.heatmaps.n_correct = -1: must be an integer >= 0",
+            "cnn.localization.canvass: unknown localization parameters (a typo?)",
+        ],
+        strict=True,
+    ):
+        assert problem.startswith(start)
 
 
 def test_localization_keys_are_never_dropped(params, splits):
@@ -87,7 +160,9 @@ def test_spreadsheet_node_checks_the_four_methods(params, splits):
     assert set(figures) == {"spreadsheet.png", "conv_as_matrix.png"}
     shown = np.asarray(figures["spreadsheet.png"].axes[0].images[0].get_array())
     np.testing.assert_allclose(shown, test.images[0, 0].numpy(), atol=1e-6)  # image_index 0
-    with pytest.raises(AssertionError, match=r"the convolution methods disagree by .* \(> -1\.0\)"):
+    with pytest.raises(AssertionError, match=r"the convolution methods disagree by .* \(> 0\.0\)"):
+        nodes.spreadsheet_figures(test, {**params["spreadsheet"], "tolerance": 0.0})
+    with pytest.raises(ParameterError, match=r"^tolerance = -1.0: must be a number >= 0$"):
         nodes.spreadsheet_figures(test, {**params["spreadsheet"], "tolerance": -1.0})
 
 
@@ -132,7 +207,8 @@ def test_train_to_summary_slice_on_an_in_memory_catalog(params, splits):
 def test_heatmap_node_shows_correct_and_top_loss_predictions(params, splits):
     train, valid, test = splits
     trained = nodes.train_cnn(train, valid, params["classifier"])
-    figures = nodes.heatmap_figures(trained, test, params["classifier"])
+    classifier = params["classifier"]
+    figures = nodes.heatmap_figures(trained, test, classifier["train"], classifier["heatmaps"])
     assert set(figures) <= {"heatmaps_correct.png", "heatmaps_wrong.png"} and figures
     for name, fig in figures.items():
         n = len(fig.axes) // 3

@@ -6,6 +6,9 @@ import pytest
 import torch
 
 from l6pipeline.vision.augmentation import augment as A
+from l6pipeline.vision.augmentation import batch as B
+from l6pipeline.vision.augmentation import geometric as G
+from l6pipeline.vision.augmentation import lighting as L
 
 ZERO = A.AugmentConfig(p_flip=0.0, max_rotate=0.0, max_zoom=1.0, max_warp=0.0, max_lighting=0.0)
 
@@ -33,42 +36,42 @@ def corners(images: torch.Tensor, k: int = 2) -> torch.Tensor:
 
 @pytest.mark.parametrize("name", A.TRANSFORMS)
 def test_each_transform_is_the_identity_at_magnitude_zero(name, batch):
-    out = A.augment(A.make_transform(name, ZERO), batch, seed=0)
+    out = B.augment(A.make_transform(name, ZERO), batch, seed=0)
     assert torch.equal(out, batch)
 
 
 @pytest.mark.parametrize(
     "transform",
     [
-        A.flip(p=0.0),
-        A.rotate(0.0),
-        A.zoom(1.0),
-        A.warp(0.0),
-        A.brightness(0.0),
-        A.contrast(0.0),
+        G.flip(p=0.0),
+        G.rotate(0.0),
+        G.zoom(1.0),
+        G.warp(0.0),
+        L.brightness(0.0),
+        L.contrast(0.0),
     ],
     ids=["flip", "rotate", "zoom", "warp", "brightness", "contrast"],
 )
 def test_factories_at_magnitude_zero_are_the_identity(transform, batch):
-    assert torch.equal(A.augment(transform, batch, seed=1), batch)
+    assert torch.equal(B.augment(transform, batch, seed=1), batch)
 
 
 def test_a_set_with_everything_at_zero_is_the_identity(batch):
     transform = A.build_transforms(ZERO.with_(do_flip=False))
     assert len(transform) == 0
-    assert torch.equal(A.augment(transform, batch, seed=0), batch)
+    assert torch.equal(B.augment(transform, batch, seed=0), batch)
 
 
 def test_zero_probability_is_the_identity(batch):
     config = A.AugmentConfig(p_flip=0.0, p_affine=0.0, p_lighting=0.0)
-    assert torch.equal(A.augment(A.build_transforms(config), batch, seed=0), batch)
+    assert torch.equal(B.augment(A.build_transforms(config), batch, seed=0), batch)
 
 
 @pytest.mark.parametrize("name", A.TRANSFORMS)
 def test_probability_picks_which_samples_are_transformed(name):
     images = torch.rand(64, 3, 16, 16, generator=torch.Generator().manual_seed(2))
     config = A.AugmentConfig(p_flip=0.5, p_affine=0.5, p_lighting=0.5)
-    out = A.augment(A.make_transform(name, config), images, seed=0)
+    out = B.augment(A.make_transform(name, config), images, seed=0)
     untouched = (out == images).flatten(1).all(dim=1)
     assert 10 < int(untouched.sum()) < 54  # about half, and the rest really changed
 
@@ -77,19 +80,19 @@ def test_probability_picks_which_samples_are_transformed(name):
 
 
 def test_flipping_twice_gives_the_input_back(batch):
-    flip = A.flip(p=1.0)
-    once = A.augment(flip, batch)
+    flip = G.flip(p=1.0)
+    once = B.augment(flip, batch)
     assert not torch.equal(once, batch)
     assert torch.equal(once, batch.flip(-1))
-    assert torch.equal(A.augment(flip, once), batch)
+    assert torch.equal(B.augment(flip, once), batch)
 
 
 @pytest.mark.parametrize("size", [16, 17])
 @pytest.mark.parametrize(("degrees", "k"), [(90, -1), (180, 2), (-90, 1), (270, 1), (360, 0)])
 def test_rotation_by_multiples_of_90_matches_rot90_away_from_the_borders(size, degrees, k):
     images = torch.rand(4, 2, size, size, generator=torch.Generator().manual_seed(size))
-    for mode in A.WARP_PADDING_MODES:
-        out = A.augment(A.rotate((degrees, degrees), padding_mode=mode), images, seed=0)
+    for mode in G.WARP_PADDING_MODES:
+        out = B.augment(G.rotate((degrees, degrees), padding_mode=mode), images, seed=0)
         expected = torch.rot90(images, k, dims=(2, 3))
         torch.testing.assert_close(
             out[..., 1:-1, 1:-1], expected[..., 1:-1, 1:-1], atol=1e-4, rtol=0
@@ -98,14 +101,14 @@ def test_rotation_by_multiples_of_90_matches_rot90_away_from_the_borders(size, d
 
 def test_zoom_in_never_needs_padding():
     ones = torch.ones(256, 1, 28, 28)
-    out = A.augment(A.zoom(1.5, padding_mode="zeros"), ones, seed=0)
+    out = B.augment(G.zoom(1.5, padding_mode="zeros"), ones, seed=0)
     torch.testing.assert_close(out, ones, atol=1e-5, rtol=0)
 
 
 def test_zoom_moves_its_centre_like_fastai():
     # A horizontal ramp: a centred zoom keeps the mean at 0.5, a random centre moves it.
     ramp = torch.linspace(0, 1, 32).expand(64, 1, 32, 32).contiguous()
-    out = A.augment(A.zoom((1.5, 1.5)), ramp, seed=0)
+    out = B.augment(G.zoom((1.5, 1.5)), ramp, seed=0)
     means = out.mean(dim=(1, 2, 3))
     assert means.std() > 0.05
     assert means.min() >= 1 / 6 - 1e-3 and means.max() <= 5 / 6 + 1e-3
@@ -118,21 +121,21 @@ def test_reflection_padding_leaves_no_black_corners_where_zeros_does():
     ones = torch.full((8, 3, 32, 32), 0.8)
     for name in ("rotate", "warp"):
         config = A.AugmentConfig(max_rotate=45.0, max_warp=0.4)
-        zeros = A.augment(A.make_transform(name, config.with_(padding_mode="zeros")), ones, 0)
+        zeros = B.augment(A.make_transform(name, config.with_(padding_mode="zeros")), ones, 0)
         if name == "rotate":  # a 45-degree turn always uncovers all four corners
-            zeros_45 = A.augment(A.rotate((45, 45), padding_mode="zeros"), ones, seed=0)
+            zeros_45 = B.augment(G.rotate((45, 45), padding_mode="zeros"), ones, seed=0)
             assert corners(zeros_45).amax() == 0.0
         assert (corners(zeros, 1) == 0).any()
         for mode in ("reflection", "border"):
-            other = A.augment(A.make_transform(name, config.with_(padding_mode=mode)), ones, 0)
+            other = B.augment(A.make_transform(name, config.with_(padding_mode=mode)), ones, 0)
             assert (corners(other, 1) > 0.5).all(), (name, mode)
 
 
 def test_full_set_black_corners_only_with_zeros_padding():
     images = 0.2 + 0.8 * torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     config = A.AugmentConfig(do_flip=False)
-    zeros = A.augment(A.build_transforms(config.with_(padding_mode="zeros")), images, seed=3)
-    reflection = A.augment(A.build_transforms(config), images, seed=3)
+    zeros = B.augment(A.build_transforms(config.with_(padding_mode="zeros")), images, seed=3)
+    reflection = B.augment(A.build_transforms(config), images, seed=3)
     assert (corners(zeros, 1) < 1e-3).any()
     assert (corners(reflection, 1) > 1e-3).all()
 
@@ -141,8 +144,8 @@ def test_padding_mode_does_not_change_the_random_draws(batch):
     # Interior pixels agree between modes: only the filling of uncovered pixels differs.
     config = A.AugmentConfig(max_zoom=1.0, max_warp=0.0, max_lighting=0.0, max_rotate=10.0)
     outs = [
-        A.augment(A.build_transforms(config.with_(padding_mode=m)), batch, seed=5)
-        for m in A.WARP_PADDING_MODES
+        B.augment(A.build_transforms(config.with_(padding_mode=m)), batch, seed=5)
+        for m in G.WARP_PADDING_MODES
     ]
     centre = slice(8, 16)
     for out in outs[1:]:
@@ -151,7 +154,7 @@ def test_padding_mode_does_not_change_the_random_draws(batch):
 
 def test_unknown_padding_mode_is_rejected():
     with pytest.raises(ValueError, match="padding_mode"):
-        A.rotate(10, padding_mode="wrap")
+        G.rotate(10, padding_mode="wrap")
     with pytest.raises(ValueError, match="padding_mode"):
         A.AugmentConfig(padding_mode="constant")
 
@@ -164,7 +167,7 @@ def test_lighting_stays_in_range_and_keeps_black_and_white(name):
     # On the logit scale 0 and 1 sit at -16 and +16: a shift or a scale of 0.6 leaves them put.
     images = torch.rand(32, 3, 8, 8)
     images[..., 0, 0], images[..., 0, 1] = 0.0, 1.0
-    out = A.augment(A.make_transform(name, A.AugmentConfig(max_lighting=0.4)), images, seed=0)
+    out = B.augment(A.make_transform(name, A.AugmentConfig(max_lighting=0.4)), images, seed=0)
     assert out.min() >= 0.0 and out.max() <= 1.0
     assert not torch.allclose(out, images)
     torch.testing.assert_close(out[..., 0, 0], images[..., 0, 0], atol=1e-3, rtol=0)
@@ -173,7 +176,7 @@ def test_lighting_stays_in_range_and_keeps_black_and_white(name):
 
 def test_contrast_is_a_scale_on_the_logit_scale():
     images = torch.tensor([0.2, 0.5, 0.8]).view(1, 1, 1, 3).expand(256, 1, 1, 3).contiguous()
-    out = A.augment(A.contrast(0.4), images, seed=0)
+    out = B.augment(L.contrast(0.4), images, seed=0)
     logits = torch.logit(out.double())
     scale = logits[..., 2] / torch.logit(torch.tensor(0.8, dtype=torch.float64))
     torch.testing.assert_close(out[..., 1], images[..., 1])  # 0.5 is the pivot
@@ -183,7 +186,7 @@ def test_contrast_is_a_scale_on_the_logit_scale():
 
 def test_brightness_moves_mid_grey_within_the_fastai_range():
     grey = torch.full((512, 1, 2, 2), 0.5)
-    out = A.augment(A.brightness(0.4), grey, seed=0)
+    out = B.augment(L.brightness(0.4), grey, seed=0)
     # logit(0.5) = 0, so the output is the sampled change itself: uniform in [0.3, 0.7]
     assert out.min() >= 0.3 - 1e-6 and out.max() <= 0.7 + 1e-6
     assert out.min() < 0.35 and out.max() > 0.65
@@ -191,7 +194,7 @@ def test_brightness_moves_mid_grey_within_the_fastai_range():
 
 def test_lighting_magnitude_must_be_below_one():
     with pytest.raises(ValueError):
-        A.contrast(1.0)
+        L.contrast(1.0)
     with pytest.raises(ValueError):
         A.AugmentConfig(max_lighting=1.0)
 
@@ -201,9 +204,9 @@ def test_lighting_magnitude_must_be_below_one():
 
 def test_the_same_seed_gives_the_same_batch(batch):
     transform = A.build_transforms()
-    first = A.augment(transform, batch, seed=7)
-    assert torch.equal(first, A.augment(A.build_transforms(), batch, seed=7))
-    assert not torch.equal(first, A.augment(transform, batch, seed=8))
+    first = B.augment(transform, batch, seed=7)
+    assert torch.equal(first, B.augment(A.build_transforms(), batch, seed=7))
+    assert not torch.equal(first, B.augment(transform, batch, seed=8))
 
 
 def test_the_global_seed_makes_the_module_reproducible(batch):
@@ -218,13 +221,13 @@ def test_seeded_augment_leaves_the_global_generator_alone(batch):
     torch.manual_seed(11)
     expected = torch.rand(3)
     torch.manual_seed(11)
-    A.augment(A.build_transforms(), batch, seed=0)
+    B.augment(A.build_transforms(), batch, seed=0)
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_samples_in_a_batch_get_different_augmentations():
     same = torch.rand(1, 1, 20, 20).expand(8, 1, 20, 20).contiguous()
-    out = A.augment(A.build_transforms(), same, seed=0)
+    out = B.augment(A.build_transforms(), same, seed=0)
     assert len({tuple(o.flatten().tolist()) for o in out}) == 8
 
 
@@ -233,9 +236,9 @@ def test_samples_in_a_batch_get_different_augmentations():
 def test_shapes_and_dtypes_are_kept(shape, dtype):
     images = torch.rand(shape, dtype=dtype)
     for name in A.TRANSFORMS:
-        out = A.augment(A.make_transform(name), images, seed=0)
+        out = B.augment(A.make_transform(name), images, seed=0)
         assert out.shape == images.shape and out.dtype == dtype, name
-    out = A.augment(A.build_transforms(), images, seed=0)
+    out = B.augment(A.build_transforms(), images, seed=0)
     assert out.shape == images.shape and out.dtype == dtype
     assert torch.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
 
@@ -248,16 +251,16 @@ def test_input_is_not_modified(batch):
 
 def test_non_batches_and_integer_images_are_rejected():
     with pytest.raises(ValueError, match="B, C, H, W"):
-        A.apply(A.build_transforms(), torch.rand(3, 8, 8))
+        B.apply(A.build_transforms(), torch.rand(3, 8, 8))
     with pytest.raises(TypeError, match="float"):
-        A.apply(A.build_transforms(), torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+        B.apply(A.build_transforms(), torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_gpu_batches_get_the_same_augmentation_as_cpu(batch):
     transform = A.build_transforms()
-    cpu = A.augment(transform, batch, seed=4)
-    gpu = A.augment(transform, batch.cuda(), seed=4)
+    cpu = B.augment(transform, batch, seed=4)
+    gpu = B.augment(transform, batch.cuda(), seed=4)
     assert gpu.is_cuda
     torch.testing.assert_close(gpu.cpu(), cpu, atol=1e-4, rtol=0)
 
@@ -306,11 +309,11 @@ def test_from_params_rejects_typos_and_unknown_transforms():
         A.AugmentConfig(warp_sampling="wild")
 
 
-@pytest.mark.parametrize("sampling", A.WARP_SAMPLINGS)
+@pytest.mark.parametrize("sampling", G.WARP_SAMPLINGS)
 def test_every_warp_sampling_runs_and_is_bounded(sampling):
     images = torch.rand(16, 1, 16, 16)
-    transform = A.warp(0.3, sampling_method=sampling)
-    out = A.augment(transform, images, seed=0)
+    transform = G.warp(0.3, sampling_method=sampling)
+    out = B.augment(transform, images, seed=0)
     assert out.shape == images.shape
     start, end = transform._params["start_points"], transform._params["end_points"]
     assert (end - start).abs().max() <= 0.3 * 16 / 2 + 1e-4

@@ -8,12 +8,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from l6pipeline.vision.augmentation import galleries as G
-from l6pipeline.vision.augmentation.augment import (
-    TRANSFORMS,
-    WARP_PADDING_MODES,
-    AugmentConfig,
-    build_transforms,
-)
+from l6pipeline.vision.augmentation.augment import TRANSFORMS, AugmentConfig, build_transforms
+from l6pipeline.vision.augmentation.geometric import WARP_PADDING_MODES
 from l6pipeline.vision.images.photos import load_photo, square, to_tensor_image
 
 

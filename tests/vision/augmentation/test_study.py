@@ -9,11 +9,14 @@ import pytest
 import torch
 
 from l6pipeline.core.nn import TrainConfig
+from l6pipeline.core.params import ParameterError
 from l6pipeline.vision.augmentation import study as S
+from l6pipeline.vision.augmentation import study_config as C
+from l6pipeline.vision.augmentation import study_figures as F
 from l6pipeline.vision.augmentation.augment import AugmentConfig
 from l6pipeline.vision.images.data import ImageSet, load_mnist_digits
 
-TINY = S.StudySettings(
+TINY = C.StudySettings(
     train=TrainConfig(epochs=2, batch_size=16, lr=1e-2, device="cpu", progress=False),
     widths=(4, 8),
     augment=AugmentConfig(do_flip=False),
@@ -44,33 +47,33 @@ def digits(all_digits):
 
 
 def test_small_grid_is_every_combination_of_two_values():
-    configs = S.grid_configs("small")
+    configs = C.grid_configs("small")
     assert len(configs) == 16 == len(set(configs))
     assert {c.augment for c in configs} == {False, True}
     assert {c.batch_norm for c in configs} == {False, True}
 
 
 def test_full_grid_is_bigger():
-    assert len(S.grid_configs("full")) == 36
+    assert len(C.grid_configs("full")) == 36
 
 
 def test_explicit_grid_keeps_defaults_for_missing_keys():
-    configs = S.grid_configs({"wd": [0.0, 0.1], "augment": [True]})
+    configs = C.grid_configs({"wd": [0.0, 0.1], "augment": [True]})
     assert [(c.wd, c.augment) for c in configs] == [(0.0, True), (0.1, True)]
-    assert all(c.p_dropout == S.StudyConfig().p_dropout for c in configs)
+    assert all(c.p_dropout == C.StudyConfig().p_dropout for c in configs)
 
 
 def test_bad_grids_are_rejected():
     with pytest.raises(ValueError, match="unknown grid"):
-        S.grid_configs("huge")
+        C.grid_configs("huge")
     with pytest.raises(ValueError, match="lr"):
-        S.grid_configs({"lr": [0.1]})
+        C.grid_configs({"lr": [0.1]})
 
 
 def test_config_names_are_readable_and_distinct():
-    names = {c.name for c in S.grid_configs("full")}
+    names = {c.name for c in C.grid_configs("full")}
     assert len(names) == 36
-    assert S.StudyConfig(0.1, 0.5, False, True).name == "wd=0.1 p=0.5 bn=off aug=on"
+    assert C.StudyConfig(0.1, 0.5, False, True).name == "wd=0.1 p=0.5 bn=off aug=on"
 
 
 # ---- data ---------------------------------------------------------------------------------
@@ -110,7 +113,7 @@ def test_validation_data_is_never_augmented(monkeypatch):
             return images
 
     monkeypatch.setattr(S, "BatchAugmenter", SpyAugmenter)
-    S.train_one(S.StudyConfig(augment=True), train, valid, TINY)
+    S.train_one(C.StudyConfig(augment=True), train, valid, TINY)
     assert seen, "the augmenter was never called"
     ids = torch.cat([batch.mean(dim=(1, 2, 3)) for batch in seen]) * 1000
     assert ids.max() < 100  # only training images (ids < 48) went through augmentation
@@ -124,12 +127,12 @@ def test_augment_off_means_no_augmenter(monkeypatch):
 
     monkeypatch.setattr(S, "BatchAugmenter", fail)
     train, valid = _marked_images(range(0, 48)), _marked_images(range(500, 516))
-    S.train_one(S.StudyConfig(augment=False), train, valid, TINY)
+    S.train_one(C.StudyConfig(augment=False), train, valid, TINY)
 
 
 def test_train_one_is_deterministic_and_reports(digits):
     train, valid = digits
-    config = S.StudyConfig(wd=0.1, p_dropout=0.5, batch_norm=False, augment=True)
+    config = C.StudyConfig(wd=0.1, p_dropout=0.5, batch_norm=False, augment=True)
     first, second = (S.train_one(config, train, valid, TINY) for _ in range(2))
     assert [e.valid_loss for e in first.history] == [e.valid_loss for e in second.history]
     row = first.summary()
@@ -143,7 +146,7 @@ def test_train_one_is_deterministic_and_reports(digits):
 def test_the_same_seed_gives_the_same_initial_weights_to_every_config(digits):
     train, valid = digits
     results = [
-        S.train_one(S.StudyConfig(p_dropout=p, batch_norm=True), train, valid, TINY)
+        S.train_one(C.StudyConfig(p_dropout=p, batch_norm=True), train, valid, TINY)
         for p in (0.0, 0.0)
     ]
     assert results[0].history[-1].valid_loss == results[1].history[-1].valid_loss
@@ -169,7 +172,7 @@ def test_run_grid_tracks_each_configuration():
         yield Recorder(label)
         events.append(("end", label))
 
-    configs = S.grid_configs({"augment": [False, True]})
+    configs = C.grid_configs({"augment": [False, True]})
     results = S.run_grid(configs, train, valid, TINY, track=track)
     assert [r.config for r in results] == configs
     first = configs[0].name
@@ -185,7 +188,7 @@ def test_run_grid_tracks_each_configuration():
 
 def test_experiment_compares_without_and_with(digits):
     train, valid = digits
-    results = S.augmentation_experiment(train, valid, TINY, S.StudyConfig())
+    results = S.augmentation_experiment(train, valid, TINY, C.StudyConfig())
     assert [r.label for r in results] == ["without", "with"]
     assert [r.config.augment for r in results] == [False, True]
     diff = S.experiment_difference(results)
@@ -200,7 +203,7 @@ def test_experiment_compares_without_and_with(digits):
 
 def test_tables_and_figures(digits):
     train, valid = digits
-    configs = S.grid_configs({"wd": [0.0, 0.1], "augment": [False, True]})
+    configs = C.grid_configs({"wd": [0.0, 0.1], "augment": [False, True]})
     results = S.run_grid(configs, train, valid, TINY)
     table = S.summary_table(results)
     assert len(table) == 4
@@ -209,10 +212,10 @@ def test_tables_and_figures(digits):
     )
     history = S.history_frame(results)
     assert len(history) == 4 * TINY.train.epochs
-    fig = S.loss_curves_figure(results)
+    fig = F.loss_curves_figure(results)
     panels = [ax for ax in fig.axes if ax.lines]
     assert len(panels) == 4 and all(len(ax.lines) == 2 for ax in panels)
-    fig = S.comparison_figure(results[:2], title="t")
+    fig = F.comparison_figure(results[:2], title="t")
     assert [ax.get_title() for ax in fig.axes] == ["validation accuracy", "loss (train: dashed)"]
     acc_lines = fig.axes[0].lines
     assert [line.get_label() for line in acc_lines] == [r.config.name for r in results[:2]]
@@ -225,10 +228,45 @@ def test_tables_and_figures(digits):
 
 
 def test_settings_from_params():
-    settings = S.StudySettings.from_params(
+    settings = C.StudySettings.from_params(
         {"train": {"epochs": 3}, "model": {"widths": [8, 16]}, "augment": {"do_flip": False}}
     )
     assert settings.train.epochs == 3 and settings.widths == (8, 16)
     assert settings.augment.do_flip is False
     with pytest.raises(ValueError, match="depth"):
-        S.StudySettings.from_params({"model": {"depth": 3}})
+        C.StudySettings.from_params({"model": {"depth": 3}})
+
+
+def test_the_study_block_picks_a_grid_and_checks_its_values():
+    named = C.GridSettings.from_params({"grid": "small", "custom_grid": {"wd": [0.0]}})
+    assert named.configs() == C.grid_configs("small")
+    custom = C.GridSettings.from_params({"grid": "custom", "custom_grid": {"augment": [True]}})
+    assert custom.configs() == [C.StudyConfig(augment=True)]
+    for params, message in [
+        ({"grid": "custom"}, "custom_grid = None: must be set when grid is custom"),
+        ({"custom_grid": {"wd": []}}, "custom_grid.wd = []: must list at least one value"),
+        ({"custom_grid": {"wd": 0.1}}, "custom_grid.wd = 0.1: must be a list"),
+        ({"custom_grid": {"batch_norm": ["on"]}}, "custom_grid.batch_norm[0] = 'on': must be one"),
+    ]:
+        with pytest.raises(ParameterError) as caught:
+            C.GridSettings.from_params(params)
+        assert str(caught.value).startswith(message)
+
+
+def test_the_digits_block_fits_the_mnist_digits_and_changes_the_transforms():
+    digits = C.DigitSettings.from_params({"transforms": {"do_flip": False, "max_rotate": 5.0}})
+    changed = digits.transforms.applied_to(AugmentConfig())
+    assert changed == AugmentConfig(do_flip=False, max_rotate=5.0)
+    settings = digits.settings(AugmentConfig(), C.StudyModel((4, 8)), TINY.train)
+    assert settings == C.StudySettings(TINY.train, (4, 8), changed)
+    with pytest.raises(ParameterError, match=r"^n_train = 5: must be an integer >= 10$"):
+        C.DigitSettings.from_params({"n_train": 5})
+    with pytest.raises(ParameterError, match=r"^transforms.p_flip = 2: must be a number"):
+        C.DigitSettings.from_params({"transforms": {"p_flip": 2}})
+
+
+def test_the_experiment_trains_its_configuration_without_augmentation_first():
+    experiment = C.ExperimentSettings.from_params({"config": {"wd": 0.1, "augment": True}})
+    assert experiment.base == C.StudyConfig(wd=0.1, augment=False)
+    with pytest.raises(ParameterError, match=r"^config.wd = -1: must be a number >= 0$"):
+        C.ExperimentSettings.from_params({"config": {"wd": -1}})

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from l6pipeline.core.nn import TrainConfig
+from l6pipeline.core.params import ParameterError
 from l6pipeline.vision.cnn.classifier import (
     CNNConfig,
     TrainedModel,
@@ -88,3 +89,19 @@ def test_checkpoint_round_trip():
     }
     with pytest.raises(ValueError, match="unknown"):
         CNNConfig.from_params({"width": [4]})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"widths": [4, 0]}, "widths[1] = 0: must be an integer >= 1"),
+        ({"widths": []}, "widths = []: must list at least one width"),
+        ({"widths": [4, 8], "strides": [2]}, "strides = [2]: must be null or one stride per width"),
+        ({"p_dropout": 1.5}, "p_dropout = 1.5: must be a number >= 0 and <= 1"),
+        ({"batch_norm": "yes"}, "batch_norm = 'yes': must be one of True, False"),
+    ],
+)
+def test_a_model_parameter_out_of_range_names_its_key(params, message):
+    with pytest.raises(ParameterError) as caught:
+        CNNConfig.from_params(params)
+    assert str(caught.value).startswith(message)

@@ -8,8 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from l6pipeline.core.params import ParameterError
 from l6pipeline.vision.convolutions.kernels import (
     KERNELS,
+    KernelSettings,
     apply_kernel,
     average_pool,
     kernel_sum,
@@ -131,3 +133,17 @@ def test_photo_and_grayscale():
     gray = to_grayscale(photo)
     assert gray.shape == (1, *photo.shape[1:])
     assert to_grayscale(gray) is gray
+
+
+def test_kernel_settings_name_a_kernel_or_size_out_of_range():
+    assert KernelSettings.from_params({"pool_sizes": [2, None]}).pool_sizes == (2, None)
+    with pytest.raises(
+        ParameterError, match=r"^padding_kernel = 'blur': must be one of 'identity'"
+    ):
+        KernelSettings.from_params({"padding_kernel": "blur"})
+    with pytest.raises(
+        ParameterError, match=r"^pool_sizes\[0\] = 0: must be an integer >= 1 or null$"
+    ):
+        KernelSettings.from_params({"pool_sizes": [0]})
+    with pytest.raises(ParameterError, match=r"^photo_max_sid: unknown kernels parameters"):
+        KernelSettings.from_params({"photo_max_sid": 10})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from l6pipeline.core.params import ParameterError
 from l6pipeline.vision.interpretation.localization import (
+    CanvasConfig,
     box_masks,
     chance_level,
     ink_box,
@@ -100,3 +102,17 @@ def test_a_heatmap_that_points_outside_scores_zero_and_ties_count_in_expectation
     # with a tolerance of 2 pixels the box covers the whole canvas
     assert pointing_game(outside, boxes, 4, tolerance=2) == 1.0
     assert chance_level(boxes, 4, tolerance=2) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"canvas": 20}, "object_size = 28: must be <= canvas (20): the object must fit"),
+        ({"box": "circle"}, "box = 'circle': must be one of 'ink', 'patch'"),
+        ({"noise": -0.1}, "noise = -0.1: must be a number >= 0 and <= 1"),
+    ],
+)
+def test_a_canvas_that_cannot_be_drawn_is_named_before_drawing(values, message):
+    with pytest.raises(ParameterError) as caught:
+        CanvasConfig(**values)
+    assert str(caught.value).startswith(message)

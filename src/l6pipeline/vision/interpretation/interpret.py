@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from l6pipeline.core.nn.device import cpu_threads
 from l6pipeline.core.nn.training import TrainConfig
-from l6pipeline.core.params import check_choice, check_int, known_params, nested
+from l6pipeline.core.params import Parameters, check_choice, check_int, known_params, nested
 from l6pipeline.vision.cnn.classifier import CNNConfig, TrainedModel
 from l6pipeline.vision.cnn.metrics import accuracy
 from l6pipeline.vision.images.data import ImageSet
@@ -130,6 +130,40 @@ def prediction_heatmaps(
             f"block, Grad-CAM for the predicted class",
         )
     return out
+
+
+@dataclass(frozen=True)
+class HeatmapSettings:
+    """The ``cnn.classifier.heatmaps`` parameters: how many correct and wrong test predictions
+    :func:`prediction_heatmaps` draws, and whether each heatmap cell is aligned."""
+
+    n_correct: int = 8
+    n_wrong: int = 8
+    align: bool = True  # place each heatmap cell on its receptive field's centre
+
+    def __post_init__(self) -> None:
+        check_int("n_correct", self.n_correct, minimum=0)
+        check_int("n_wrong", self.n_wrong, minimum=0)
+        check_choice("align", self.align, (True, False))
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> HeatmapSettings:
+        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
+        return cls(**known_params(params, cls.__dataclass_fields__, "heatmaps"))
+
+
+@dataclass(frozen=True)
+class ClassifierSettings(Parameters):
+    """The ``cnn.classifier`` parameters: the CNN, its training (with a random shift of up to
+    ``max_shift`` pixels), and the heatmaps drawn of its test predictions."""
+
+    model: CNNConfig = field(default_factory=CNNConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    max_shift: int = 0
+    heatmaps: HeatmapSettings = field(default_factory=HeatmapSettings)
+
+    def __post_init__(self) -> None:
+        check_int("max_shift", self.max_shift, minimum=0)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from l6pipeline.core.params import ParameterError, check_choice, check_int, check_number
 from l6pipeline.vision.interpretation.heatmaps import upsample
+
+BOXES = ("ink", "patch")  # the object's box: its pixels above ink_threshold | the pasted square
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def make_canvas_set(
     noisy ground). ``box``: ``"ink"`` (the object's pixels above ``ink_threshold``) or
     ``"patch"`` (the whole pasted square). Depends only on the inputs and ``seed``.
     """
-    if box not in {"ink", "patch"}:
+    if box not in BOXES:
         raise ValueError(f"box must be 'ink' or 'patch', got {box!r}")
     images = images.float()
     if object_size is not None and images.shape[-1] != object_size:
@@ -121,6 +124,18 @@ class CanvasConfig:
     seed: int = 0  # train / valid / test canvases use seed, seed + 1, seed + 2
     box: str = "ink"
     ink_threshold: float = 0.1
+
+    def __post_init__(self) -> None:
+        """A value out of range names its key before any canvas is drawn."""
+        check_int("canvas", self.canvas, minimum=1)
+        check_int("object_size", self.object_size, minimum=1, optional=True)
+        if self.object_size is not None and self.object_size > self.canvas:
+            rule = f"must be <= canvas ({self.canvas}): the object must fit on the canvas"
+            raise ParameterError("object_size", rule, self.object_size)
+        check_number("noise", self.noise, minimum=0, maximum=1)
+        check_int("seed", self.seed, minimum=0)
+        check_choice("box", self.box, BOXES)
+        check_number("ink_threshold", self.ink_threshold, minimum=0, below=1)
 
 
 def canvas_splits(

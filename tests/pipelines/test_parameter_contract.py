@@ -73,7 +73,10 @@ def test_each_parameter_a_node_reads_is_a_typed_field_of_its_pipelines_parameter
 
 @pytest.mark.parametrize(
     ("node", "annotation"),
-    sorted({(node, annotation) for node, _, annotation in INPUTS if is_config(annotation)}),
+    sorted(
+        {(node, annotation) for node, _, annotation in INPUTS if is_config(annotation)},
+        key=lambda pair: (pair[0], pair[1].__name__),
+    ),
 )
 def test_a_node_that_takes_a_config_builds_it_from_the_mapping_kedro_passes(node, annotation):
     func = NODES[node].func

@@ -124,6 +124,14 @@ def takes_configs(func: F) -> F:
                 bound.arguments[name] = config.from_params(value)
         return func(*bound.args, **bound.kwargs)
 
+    # What the wrapper takes: the mapping. Kedro 1.x builds a params input annotated with a
+    # dataclass itself (``cls(**mapping)``: nested configs left as dicts, its own error
+    # message); it reads these annotations, so it passes the mapping on to ``from_params``.
+    # ``inspect.unwrap`` still finds ``func`` with its typed annotations.
+    with_configs.__annotations__ = {
+        **func.__annotations__,
+        **{name: Mapping[str, Any] for name in configs},
+    }
     return typing.cast(F, with_configs)
 
 

@@ -209,6 +209,12 @@ def check_choice(key: str, value: Any, choices: Collection[Any]) -> None:
         raise ParameterError(key, f"must be one of {', '.join(map(repr, choices))}", value)
 
 
+def check_name(key: str, value: Any) -> None:
+    """``value`` is a non-empty string (a column or variable name)."""
+    if not isinstance(value, str) or not value:
+        raise ParameterError(key, "must be a non-empty name", value)
+
+
 def check_each(check: Callable[..., None], key: str, values: Any, **bounds: Any) -> None:
     """``check`` on every item of a list parameter (``ps[1]`` names the item)."""
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):

@@ -22,7 +22,7 @@ _UNSET = object()
 
 class ParameterError(UserInputError):
     """A parameter the run cannot use: ``keys`` (dotted names below ``block``), the offending
-    ``value`` and the ``rule`` it breaks, e.g. ``rossmann_model_train.batch_size = -1: must be an
+    ``value`` and the ``rule`` it breaks, e.g. ``rossmann_model.train.batch_size = -1: must be an
     integer >= 1``."""
 
     def __init__(

@@ -1,7 +1,7 @@
 """Project hooks: reject bad parameters and unreadable raw files before the first node runs.
 
 Both run first (``tryfirst``), before kedro-mlflow opens a run, so that a default run does not
-train the CNN for minutes and only then stop at a typo in ``rossmann_model_train`` or at a
+train the CNN for minutes and only then stop at a typo in ``rossmann_model.train`` or at a
 gzip-compressed ``train.csv``.
 """
 

@@ -13,7 +13,13 @@ from torch import nn
 
 from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
 from l6pipeline.core.nn.lr_finder import LRFinderConfig, LRFinderResult, lr_find
-from l6pipeline.core.params import check_each, check_int, check_number, known_params
+from l6pipeline.core.params import (
+    ParameterError,
+    check_each,
+    check_int,
+    check_number,
+    known_params,
+)
 from l6pipeline.rossmann.model.ensemble import SalesEnsemble, network_log_sales
 from l6pipeline.rossmann.model.metrics import exp_rmspe, log_sales
 from l6pipeline.rossmann.model.network import TabularModel, embedding_sizes
@@ -39,6 +45,12 @@ class ModelConfig:
         """A value out of range names its key before any training (``l6pipeline.core.params``)."""
         check_each(check_int, "layers", self.layers, minimum=1)
         check_each(check_number, "ps", self.ps, minimum=0, below=1)
+        if len(self.ps) != len(self.layers):
+            raise ParameterError(
+                "ps",
+                f"must hold one dropout probability per hidden layer ({len(self.layers)} layers)",
+                self.ps,
+            )
         check_number("emb_drop", self.emb_drop, minimum=0, below=1)
         for name, size in dict(self.emb_sizes).items():
             check_int(f"emb_sizes.{name}", size, minimum=1)

@@ -28,6 +28,7 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModelContext
 from mlflow.types import ColSpec, Schema
 
 from l6pipeline.core.params import ParameterError, known_params
@@ -90,7 +91,15 @@ class RossmannModel(mlflow.pyfunc.PythonModel):
             RossmannDataParameters.from_params(json.loads(artifacts[DATA_PARAMS].read_text())),
         )
 
-    def predict(self, context, model_input, params=None):
+    def predict(
+        self,
+        context: PythonModelContext,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """``Id, Sales`` of the request rows. The ``pd.DataFrame`` hint is one MLflow infers
+        no schema from and casts nothing by: the rows reach the contract as the client sent
+        them (a request of another type is refused there)."""
         try:
             return self.served.predict(model_input)
         except ServingInputError as error:

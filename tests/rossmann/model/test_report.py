@@ -1,5 +1,5 @@
-"""The run's report: metrics and summary by role, the worst stores, and the figures drawn from a
-small backtest and its model."""
+"""The run's report: metrics and summary by role, the worst stores, and the figures drawn from the
+shared small backtest (conftest) and its model."""
 
 from __future__ import annotations
 
@@ -11,19 +11,8 @@ from matplotlib.figure import Figure
 
 from l6pipeline.core.params import ParameterError
 from l6pipeline.rossmann.model import plots, report
-from l6pipeline.rossmann.model.procedure import final_model, run_backtest
-from tests.rossmann.model.conftest import make_frame
-from tests.rossmann.model.test_backtest import TINY
-
-
-@pytest.fixture(scope="module")
-def rows() -> pd.DataFrame:
-    return make_frame(1000, seed=5)
-
-
-@pytest.fixture(scope="module")
-def result(rows):
-    return run_backtest(rows, TINY, window_rows=150, folds=1, keep_last_states=True)
+from l6pipeline.rossmann.model.procedure import final_model
+from tests.rossmann.model.conftest import TINY
 
 
 def test_choice_spread_is_max_minus_min_of_each_windows_own_choices():
@@ -36,7 +25,7 @@ def test_choice_spread_is_max_minus_min_of_each_windows_own_choices():
 
 
 def test_the_metrics_name_each_figure_by_its_role(result):
-    flat, summary = report.run_report(result, "2015-07-31", 1000, {"networks": 2.0})
+    flat, summary = report.run_report(result, "2015-07-31", 1500, {"networks": 2.0})
     assert flat["backtest.rmspe"] == summary["backtest_rmspe"] == result.mean["rmspe"]
     assert flat["backtest.W1.rmspe"] == result.folds["W1"]["rmspe"]
     assert flat["tuning.W2.rmspe"] == result.tuning["W2"]["rmspe"]
@@ -44,7 +33,7 @@ def test_the_metrics_name_each_figure_by_its_role(result):
     assert {"choices.spread.blend_weight", "choices.spread.scale"} <= set(flat)
     assert flat["seconds.refit.networks"] == 2.0
     assert flat["seconds.before_W1.processors"] == result.seconds["before_W1"]["processors"]
-    assert flat["networks"] == 1.0 and flat["refit_rows"] == 1000.0
+    assert flat["networks"] == 1.0 and flat["refit_rows"] == 1500.0
     assert summary["windows"] == [w.as_dict() for w in result.windows]
     assert summary["choices"] == result.final_choices.as_dict()
     assert summary["seconds"]["refit"] == {"networks": 2.0}
@@ -56,7 +45,7 @@ def test_the_metrics_name_each_figure_by_its_role(result):
 
 def test_without_a_refit_the_seconds_are_the_prefixes_alone(result):
     flat, summary = report.run_report(result, "2015-06-01", 900, {})
-    assert set(summary["seconds"]) == {"before_W2", "before_W1"}
+    assert set(summary["seconds"]) == {"before_W3", "before_W2", "before_W1"}
     assert not any(key.startswith("seconds.refit.") for key in flat)
 
 

@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -123,9 +122,7 @@ def create_app():
     import mlflow  # noqa: PLC0415
     import torch  # noqa: PLC0415
 
-    with warnings.catch_warnings():  # MLflow's advice to add type hints: see mlflow_model.py
-        warnings.simplefilter("ignore", UserWarning)
-        model = mlflow.pyfunc.load_model(os.environ[MODEL_PATH_ENV])
+    model = mlflow.pyfunc.load_model(os.environ[MODEL_PATH_ENV])
     served = model.unwrap_python_model().served
     workers = int(os.environ.get(WORKERS_ENV, "1"))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))  # workers share the cores

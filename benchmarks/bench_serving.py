@@ -42,6 +42,7 @@ import torch
 import yaml
 
 from l6pipeline.pipelines.rossmann_data.pipeline import build_feature_tables, run_feature_pipeline
+from l6pipeline.rossmann.features.parameters import RossmannDataParameters
 from l6pipeline.rossmann.model.processors import TabularProcessor
 from l6pipeline.rossmann.model.train import ModelConfig, build_model
 from l6pipeline.rossmann.raw.csv_files import read_raw_csv
@@ -66,12 +67,11 @@ def _tables(data: Path | None) -> tuple[dict, str]:
     return validate_tables(generate_rossmann(KAGGLE_SCALE)), "Kaggle-scale synthetic tables"
 
 
-def _params() -> tuple[dict, dict]:
+def _params() -> tuple[dict, RossmannDataParameters]:
     conf = ROOT / "conf" / "base"
-    parameters = yaml.safe_load((conf / "parameters_rossmann_model.yml").read_text())
-    model = {**parameters["rossmann_model"], "network": parameters["rossmann_model_network"]}
+    model = yaml.safe_load((conf / "parameters_rossmann_model.yml").read_text())["rossmann_model"]
     data = yaml.safe_load((conf / "parameters_rossmann_data.yml").read_text())["rossmann_data"]
-    return model, data
+    return model, RossmannDataParameters.from_params(data)
 
 
 def _body(rows: pd.DataFrame) -> bytes:

@@ -27,6 +27,14 @@ NO_ROSSMANN = (
 )
 
 
+def base_parameters(pipeline: str) -> dict:
+    """``conf/base``'s parameters of ``pipeline`` (its top-level block), a fresh copy."""
+    import yaml
+
+    conf = PROJECT_ROOT / "conf" / "base" / f"parameters_{pipeline}.yml"
+    return yaml.safe_load(conf.read_text())[pipeline]
+
+
 def real_rossmann_folder(folders: tuple[Path, ...] = ROSSMANN_FOLDERS) -> Path | None:
     """The first of ``folders`` that holds all seven real Rossmann files, or None."""
     for folder in folders:

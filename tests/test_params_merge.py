@@ -40,8 +40,7 @@ def test_a_nested_override_keeps_the_other_keys(kedro_project, env):
         env,
         {
             "rossmann_data": {"trend_alignment": "fastai"},
-            "rossmann_model": {"split": {"window_rows": 1000}},
-            "rossmann_model_train": {"epochs": 1},
+            "rossmann_model": {"split": {"window_rows": 1000}, "train": {"epochs": 1}},
         },
     )
     assert params["rossmann_data"]["trend_alignment"] == "fastai"
@@ -49,10 +48,10 @@ def test_a_nested_override_keeps_the_other_keys(kedro_project, env):
     # the key beside the overridden one, inside `split` and beside `split`, survives
     assert params["rossmann_model"]["split"] == {"window_rows": 1000, "backtest_folds": 2}
     assert params["rossmann_model"]["cat_vars"][0] == "Store"
-    assert params["rossmann_model_network"]["layers"] == (
+    assert params["rossmann_model"]["network"]["layers"] == (
         [256, 128] if env == "kaggle" else [1000, 500]
     )
-    train = params["rossmann_model_train"]
+    train = params["rossmann_model"]["train"]
     assert train["epochs"] == 1
     assert train["batch_size"] == (512 if env == "kaggle" else 256)  # the env's value survives
 
@@ -61,6 +60,8 @@ def test_an_environment_sets_only_the_keys_it_names(kedro_project):
     """A key of conf/base that the environment leaves out keeps its base value."""
     like = kedro_project / "conf" / "kaggle_like"
     like.mkdir()
-    (like / "parameters_rossmann_model.yml").write_text("rossmann_model_train:\n  epochs: 12\n")
-    train = parameters(kedro_project, "kaggle_like", {})["rossmann_model_train"]
+    (like / "parameters_rossmann_model.yml").write_text(
+        "rossmann_model:\n  train:\n    epochs: 12\n"
+    )
+    train = parameters(kedro_project, "kaggle_like", {})["rossmann_model"]["train"]
     assert train["epochs"] == 12 and train["lr"] == 0.003 and train["wd"] == 0.2

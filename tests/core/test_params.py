@@ -158,6 +158,10 @@ def test_train_config_ranges(params, message):
         ({"emb_drop": -0.1}, "emb_drop = -0.1: must be a number >= 0 and < 1"),
         ({"emb_sizes": {"Store": 0}}, "emb_sizes.Store = 0: must be an integer >= 1"),
         ({"y_range_scale": 0}, "y_range_scale = 0: must be a number > 0"),
+        (
+            {"layers": [100, 50, 10]},
+            "ps = (0.001, 0.01): must hold one dropout probability per hidden layer (3 layers)",
+        ),
     ],
 )
 def test_tabular_model_config_ranges(params, message):
@@ -174,14 +178,17 @@ def test_the_default_configs_are_in_range():
 # -- the registry -----------------------------------------------------------------------------
 
 VALIDATORS = {
-    "rossmann_model_train": TrainConfig.from_params,
-    "rossmann_model.model": ModelConfig.from_params,
+    "rossmann_model.train": TrainConfig.from_params,
+    "rossmann_model.network": ModelConfig.from_params,
     "cnn.classifier.train": TrainConfig.from_params,
     "rossmann_data.event_window_rows": lambda value: check_int("", value, minimum=1),
 }
 PARAMETERS = {
-    "rossmann_model_train": {"epochs": 2, "batch_size": 64},
-    "rossmann_model": {"cat_vars": ["Store"], "model": {"layers": [10]}},
+    "rossmann_model": {
+        "cat_vars": ["Store"],
+        "network": {"layers": [10], "ps": [0.1]},
+        "train": {"epochs": 2, "batch_size": 64},
+    },
     "cnn": {"classifier": {"train": {"epochs": 1}, "heatmaps": {"n_correct": 8}}},
     "rossmann_data": {"event_window_rows": 7, "trend_alignment": "google_week"},
 }
@@ -209,9 +216,9 @@ def test_good_parameters_pass():
 
 
 def test_an_unknown_key_is_named_with_its_full_dotted_name_and_the_known_keys():
-    message = rejected(_with("rossmann_model_train.epochz", 3), ["rossmann_model_train"])
+    message = rejected(_with("rossmann_model.train.epochz", 3), ["rossmann_model.train"])
     assert message.startswith("Parameters rejected before the run started (nothing ran): ")
-    assert "rossmann_model_train.epochz: unknown training parameters" in message
+    assert "rossmann_model.train.epochz: unknown training parameters" in message
     assert f"the known keys are {', '.join(sorted(TrainConfig.__dataclass_fields__))}." in message
     assert message.endswith("Fix the value in conf/<env>/parameters_*.yml or in `--params`.")
 
@@ -220,14 +227,14 @@ def test_an_unknown_key_is_named_with_its_full_dotted_name_and_the_known_keys():
     ("path", "value", "expected"),
     [
         (
-            "rossmann_model_train.batch_size",
+            "rossmann_model.train.batch_size",
             -1,
-            "rossmann_model_train.batch_size = -1: must be an integer >= 1",
+            "rossmann_model.train.batch_size = -1: must be an integer >= 1",
         ),
         (
-            "rossmann_model.model.ps",
+            "rossmann_model.network.ps",
             [0.2, 1.5],
-            "rossmann_model.model.ps[1] = 1.5: must be a number >= 0 and < 1",
+            "rossmann_model.network.ps[1] = 1.5: must be a number >= 0 and < 1",
         ),
         (
             "cnn.classifier.train.lr",
@@ -248,17 +255,19 @@ def test_a_value_out_of_range_is_named_by_its_full_dotted_key(path, value, expec
 @pytest.mark.parametrize(
     ("used", "checked"),
     [
-        (["rossmann_model_train"], True),  # the block itself
-        (["rossmann_model_train.epochs"], True),  # part of the block
-        (["rossmann_model"], False),  # another block with a common prefix
+        (["rossmann_model.train"], True),  # the block itself
+        (["rossmann_model.train.epochs"], True),  # part of the block
+        (["rossmann_model"], True),  # the pipeline's block, which holds it
+        (["rossmann_model.trainer"], False),  # another block with a common prefix
+        (["rossmann_model.network"], False),  # a block beside it
         (["cnn"], False),
         (["parameters"], True),  # every parameter
     ],
 )
 def test_only_the_blocks_a_run_reads_are_checked(used, checked):
-    bad = _with("rossmann_model_train.batch_size", 0)
+    bad = _with("rossmann_model.train.batch_size", 0)
     if checked:
-        assert "rossmann_model_train.batch_size = 0" in rejected(bad, used)
+        assert "rossmann_model.train.batch_size = 0" in rejected(bad, used)
     else:
         check_parameters(bad, used, VALIDATORS)
 
@@ -271,11 +280,11 @@ def test_a_block_read_from_above_is_checked():
 
 
 def test_every_bad_block_is_reported_at_once():
-    params = _with("rossmann_model_train.wd", -1)
-    params["rossmann_model"]["model"]["emb_drop"] = 2
+    params = _with("rossmann_model.train.wd", -1)
+    params["rossmann_model"]["network"]["emb_drop"] = 2
     message = rejected(params, ["parameters"])
-    assert "rossmann_model.model.emb_drop = 2" in message
-    assert "rossmann_model_train.wd = -1" in message
+    assert "rossmann_model.network.emb_drop = 2" in message
+    assert "rossmann_model.train.wd = -1" in message
     assert len(caught_problems(params)) == 2
 
 
@@ -306,11 +315,13 @@ def test_the_pipelines_name_a_typed_config_for_their_blocks():
         parameters = loader["parameters"]
         checks = parameter_checks()
         assert {
-            "rossmann_model_train",
+            "rossmann_model",
+            "rossmann_data",
+            "rossmann_predict",
+            "rossmann_synthetic",
             "cnn",
             "augmentation",
-            "rossmann_data_store_partitions",
-        } <= set(checks)
+        } == set(checks)
         for key in checks:
             node = parameters
             for part in key.split("."):

@@ -57,8 +57,8 @@ def test_other_exceptions_are_bugs():
 def test_user_errors_become_one_click_message(monkeypatch):
     monkeypatch.delenv(TRACEBACK_SWITCH, raising=False)
     with pytest.raises(click.ClickException) as caught, user_errors():
-        raise _wrapped(ParameterError("rossmann_model_train.batch_size", "must be >= 1", -1))
-    assert caught.value.message == "rossmann_model_train.batch_size = -1: must be >= 1"
+        raise _wrapped(ParameterError("rossmann_model.train.batch_size", "must be >= 1", -1))
+    assert caught.value.message == "rossmann_model.train.batch_size = -1: must be >= 1"
     assert caught.value.exit_code == 1
 
 

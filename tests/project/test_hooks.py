@@ -14,6 +14,7 @@ from l6pipeline.project.datasets import RawCSVDataset, RawFileError
 from l6pipeline.project.hooks import ParameterHooks, RawDataHooks
 from l6pipeline.rossmann.raw.synthetic import generate_rossmann
 from l6pipeline.settings import HOOKS
+from tests.conftest import base_parameters
 from tests.rossmann.conftest import SMALL_PARAMS, write_raw_tables
 
 
@@ -47,18 +48,20 @@ def test_both_hooks_are_registered_in_settings():
 
 
 def test_parameter_hook_checks_the_blocks_the_pipeline_reads():
+    model = base_parameters("rossmann_model")
+    model["train"] |= {"epochs": 2, "epochz": 3}
     parameters = {
-        "rossmann_model_train": {"epochs": 2, "epochz": 3},
+        "rossmann_model": model,
         "cnn": {"classifier": {"train": {"batch_size": 0}}},
     }
     catalog = _parameters_catalog(parameters)
     reads_train = Pipeline(
-        [Node(_identity, ["x", "params:rossmann_model_train"], "y", name="train")]
+        [Node(_identity, ["x", "params:rossmann_model.train"], "y", name="train")]
     )
     with pytest.raises(RejectedParameters) as caught:
         ParameterHooks().before_pipeline_run({}, reads_train, catalog)
     message = str(caught.value)
-    assert "rossmann_model_train.epochz: unknown training parameters" in message
+    assert "rossmann_model.train.epochz: unknown training parameters" in message
     assert "cnn.classifier" not in message  # not read by this pipeline
 
     reads_cnn = Pipeline([Node(_identity, ["x", "params:cnn.classifier"], "y", name="cnn")])
@@ -71,14 +74,14 @@ def test_parameter_hook_checks_data_executor_and_store_partitions():
     parameters = {
         "cnn": {"data": {"source": "pets"}, "localization": {"canvass": 32}},
         "augmentation": {"executor": {"engine": "dask"}},
-        "rossmann_data_store_partitions": -1,
+        "rossmann_data": {"store_partitions": -1},
     }
     reads = Pipeline(
         [
             Node(_identity, ["x", "params:cnn.data"], "a", name="data"),
             Node(_identity, ["x", "params:cnn.localization"], "b", name="localization"),
             Node(_identity, ["x", "params:augmentation.executor"], "c", name="executor"),
-            Node(_identity, ["x", "params:rossmann_data_store_partitions"], "d", name="parts"),
+            Node(_identity, ["x", "params:rossmann_data.store_partitions"], "d", name="parts"),
         ]
     )
     with pytest.raises(RejectedParameters) as caught:
@@ -87,12 +90,12 @@ def test_parameter_hook_checks_data_executor_and_store_partitions():
     assert "augmentation.executor.engine = 'dask': must be one of 'local', 'ray'" in message
     assert "cnn.data.source = 'pets': must be one of 'mnist', 'image_folder'" in message
     assert "cnn.localization.canvass: unknown localization parameters (a typo?)" in message
-    assert "rossmann_data_store_partitions = -1: must be an integer >= 0 (0: " in message
+    assert "rossmann_data.store_partitions = -1: must be an integer >= 0 (0: " in message
     assert len(caught.value.problems) == 4
 
 
 def test_parameter_hook_passes_a_pipeline_without_parameters():
-    catalog = _parameters_catalog({"rossmann_model_train": {"epochs": -1}})
+    catalog = _parameters_catalog({"rossmann_model": {"train": {"epochs": -1}}})
     pipeline = Pipeline([Node(_identity, "x", "y", name="n")])
     ParameterHooks().before_pipeline_run({}, pipeline, catalog)
 

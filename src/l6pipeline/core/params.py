@@ -22,7 +22,7 @@ _UNSET = object()
 
 class ParameterError(UserInputError):
     """A parameter the run cannot use: ``keys`` (dotted names below ``block``), the offending
-    ``value`` and the ``rule`` it breaks, e.g. ``rossmann_model_train.batch_size = -1: must be an
+    ``value`` and the ``rule`` it breaks, e.g. ``rossmann_model.train.batch_size = -1: must be an
     integer >= 1``."""
 
     def __init__(
@@ -233,6 +233,12 @@ def check_choice(key: str, value: Any, choices: Collection[Any]) -> None:
     """``value`` is one of ``choices``."""
     if value not in choices:
         raise ParameterError(key, f"must be one of {', '.join(map(repr, choices))}", value)
+
+
+def check_name(key: str, value: Any) -> None:
+    """``value`` is a non-empty string (a column or variable name)."""
+    if not isinstance(value, str) or not value:
+        raise ParameterError(key, "must be a non-empty name", value)
 
 
 def check_each(check: Callable[..., None], key: str, values: Any, **bounds: Any) -> None:

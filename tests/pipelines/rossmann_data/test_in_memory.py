@@ -27,7 +27,7 @@ def run_in_memory(tables: dict[str, pd.DataFrame], window: int) -> dict[str, pd.
     )
     catalog["params:rossmann_data.trend_alignment"] = "google_week"
     catalog["params:rossmann_data.event_window_rows"] = window
-    catalog["params:rossmann_data_store_partitions"] = 0
+    catalog["params:rossmann_data.store_partitions"] = 0
     catalog["params:rossmann_data.recent_sales"] = {"lag_days": None, "spans": [28, 91, 365]}
     outputs = SequentialRunner().run(create_feature_pipeline(), catalog)
     return {name: dataset.load() for name, dataset in outputs.items()}

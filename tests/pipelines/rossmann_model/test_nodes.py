@@ -1,41 +1,43 @@
-"""The row selection's refusal of backtest windows longer than the recent-sales lag."""
+"""The ``rossmann_model`` nodes take the mappings Kedro passes and hand typed configs on."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import pytest
 
-from l6pipeline.core.params import ParameterError
-from l6pipeline.pipelines.rossmann_model.nodes import select_rows
+from l6pipeline.pipelines.rossmann_model.nodes import build_procedure, select_rows
+from l6pipeline.pipelines.rossmann_model.parameters import RossmannModelParameters
+from l6pipeline.rossmann.features.recent import RecentSalesConfig
+from l6pipeline.rossmann.model import layout
+from tests.conftest import base_parameters
+from tests.rossmann.model.conftest import make_frame
 
 
-def _features(start: str, days: int, sales: bool) -> pd.DataFrame:
-    dates = pd.date_range(start, periods=days)
-    frame = pd.MultiIndex.from_product([[1, 2], dates], names=["Store", "Date"]).to_frame(
-        index=False
+def test_select_rows_builds_the_typed_parameters_from_kedros_mappings():
+    model = base_parameters("rossmann_model")
+    model |= {"cat_vars": ["Store", "DayOfWeek"], "cont_vars": ["Promo"]}
+    model["split"] = {"window_rows": 100, "backtest_folds": 1}
+    model["lightgbm"]["categorical"] = ["Store"]
+    train, test = make_frame(600, seed=1), make_frame(50, seed=2, start="2015-05-01")
+    rows, windows = select_rows(train, test, model, {})
+    params = RossmannModelParameters.from_params(model)
+    expected = layout.select_rows(
+        train, test, params.cat_vars, params.cont_vars, params.split, RecentSalesConfig()
     )
-    frame["Promo"] = 0
-    frame["StoreDayPromoSales"] = 8.0
-    if sales:
-        frame["Sales"] = np.arange(len(frame)) + 1_000.0
-    return frame
+    pd.testing.assert_frame_equal(rows, expected[0])
+    assert windows == expected[1] and len(windows["windows"]) == 2
 
 
-@pytest.mark.parametrize(
-    ("cont_vars", "refused"), [(["Promo"], False), (["Promo", "StoreDayPromoSales"], True)]
-)
-def test_windows_longer_than_the_lag_are_refused_when_a_lagged_column_is_read(cont_vars, refused):
-    train = _features("2015-01-01", 90, sales=True)
-    test = _features("2015-04-01", 10, sales=False)  # a 10-day horizon: the lag
-    params = {
-        "cat_vars": ["Store"],
-        "cont_vars": cont_vars,
-        "split": {"window_rows": 60, "backtest_folds": 1},  # windows of 30 days
-    }
-    if refused:
-        with pytest.raises(ParameterError, match=r"window_rows = 60.*30 days.*lag of 10"):
-            select_rows(train, test, params, {})
-    else:
-        rows, layout = select_rows(train, test, params, {})
-        assert len(layout["windows"]) == 2 and len(rows) == len(train)
+def test_build_procedure_resolves_lr_auto_to_the_finders_suggestion():
+    model = base_parameters("rossmann_model")
+    model["train"]["lr"] = "auto"
+    procedure = build_procedure(model, {"suggested_lr": 0.0123})
+    params = RossmannModelParameters.from_params(model)
+    assert procedure.train.lr == 0.0123 and procedure.train.epochs == params.train.epochs
+    assert (procedure.model, procedure.ensemble, procedure.lightgbm) == (
+        params.network,
+        params.ensemble,
+        params.lightgbm,
+    )
+    assert list(procedure.cat_vars) == base_parameters("rossmann_model")["cat_vars"]
+    model["train"]["lr"] = 0.003
+    assert build_procedure(model, {"suggested_lr": 0.0123}).train.lr == 0.003

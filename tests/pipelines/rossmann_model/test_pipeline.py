@@ -19,17 +19,19 @@ from tests.conftest import run_kedro
 
 SMALL_DATA = {"rossmann_synthetic": {"n_stores": 12}}
 SMALL_MODEL = {
-    "rossmann_model_network": {"layers": [64, 32]},
-    "rossmann_model_train": {
-        "epochs": 3,
-        "batch_size": 256,
-        "num_threads": 1,
-        "progress": False,
-        "lr": "auto",
-    },
-    "rossmann_model_lr_finder": {"num_it": 30},
-    "rossmann_model_ensemble": {"members": 2},
-    "rossmann_model_baseline": {"num_boost_round": 60, "lgb_params": {"num_threads": 1}},
+    "rossmann_model": {
+        "network": {"layers": [64, 32]},
+        "train": {
+            "epochs": 3,
+            "batch_size": 256,
+            "num_threads": 1,
+            "progress": False,
+            "lr": "auto",
+        },
+        "lr_finder": {"num_it": 30},
+        "ensemble": {"members": 2},
+        "lightgbm": {"num_boost_round": 60, "lgb_params": {"num_threads": 1}},
+    }
 }
 
 
@@ -183,7 +185,7 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
 def test_same_seed_twice_gives_the_same_submission(kedro_project: Path):
     run(kedro_project, ["rossmann_synthetic"], params=SMALL_DATA)
     run(kedro_project, ["rossmann_data"])
-    small = {**SMALL_MODEL, "rossmann_model_ensemble": {"members": 1}}
+    small = {"rossmann_model": {**SMALL_MODEL["rossmann_model"], "ensemble": {"members": 1}}}
     folder = kedro_project / "data/07_model_output/rossmann/submission.csv"
     for _ in range(2):
         run(kedro_project, ["rossmann_model"], params=small)

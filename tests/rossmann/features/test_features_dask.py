@@ -106,7 +106,7 @@ def test_on_a_distributed_cluster(synthetic, synthetic_features):
 def test_bad_partition_count_names_the_parameter(synthetic, bad):
     with pytest.raises(
         ParameterError,
-        match=rf"rossmann_data_store_partitions = {bad!r}: must be an integer >= 0 \(0: ",
+        match=rf"rossmann_data.store_partitions = {bad!r}: must be an integer >= 0 \(0: ",
     ):
         build_feature_tables(synthetic, partitions=bad)
 

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from l6pipeline.core.nn import TrainConfig
 from l6pipeline.core.params import ParameterError
 from l6pipeline.rossmann.model.backtest import (
     Choices,
@@ -18,12 +17,11 @@ from l6pipeline.rossmann.model.backtest import (
     choose,
     rolling_windows,
 )
-from l6pipeline.rossmann.model.ensemble import EnsembleConfig, fit_blend
-from l6pipeline.rossmann.model.lightgbm import LightGBMConfig
+from l6pipeline.rossmann.model.ensemble import fit_blend
 from l6pipeline.rossmann.model.metrics import rmspe
-from l6pipeline.rossmann.model.procedure import Procedure, final_model, fit_prefix, run_backtest
-from l6pipeline.rossmann.model.train import ModelConfig, predict_sales
-from tests.rossmann.model.conftest import CAT_VARS, CONT_VARS, make_frame
+from l6pipeline.rossmann.model.procedure import final_model, fit_prefix, run_backtest
+from l6pipeline.rossmann.model.train import predict_sales
+from tests.rossmann.model.conftest import TINY
 
 
 @settings(max_examples=60, deadline=None)
@@ -97,30 +95,6 @@ def test_predict_log_applies_choices_made_elsewhere():
     assert parts["lightgbm"] == pytest.approx(
         rmspe(np.exp(forecast.booster_log(5)), forecast.sales)
     )
-
-
-TINY = Procedure(
-    CAT_VARS,
-    CONT_VARS,
-    ModelConfig(layers=(8,), ps=(0.0,), emb_drop=0.0),
-    TrainConfig(epochs=3, batch_size=64, lr=0.01, progress=False, seed=3),
-    EnsembleConfig(members=1),
-    LightGBMConfig(
-        num_boost_round=30,
-        early_stopping_rounds=5,
-        lgb_params={"num_leaves": 4, "min_data_in_leaf": 5, "num_threads": 1},
-    ),
-)
-
-
-@pytest.fixture(scope="module")
-def rows() -> pd.DataFrame:
-    return make_frame(1500, seed=4)
-
-
-@pytest.fixture(scope="module")
-def result(rows):
-    return run_backtest(rows, TINY, window_rows=150, folds=2, keep_last_states=True)
 
 
 def test_backtest_measures_each_window_with_choices_made_on_the_one_before(result):

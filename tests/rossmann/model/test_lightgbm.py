@@ -1,4 +1,4 @@
-"""The LightGBM baseline runs on the processed arrays and beats a constant prediction."""
+"""LightGBM runs on the processed arrays and beats a constant prediction."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def test_figures_build():
     rng = np.random.default_rng(0)
     actual = rng.uniform(1000, 9000, 300)
     figures = [
-        learning_curve(history, baseline_rmspe=0.25),
+        learning_curve(history, lightgbm_rmspe=0.25),
         predicted_vs_actual(actual, actual * rng.uniform(0.9, 1.1, 300), rmspe=0.05),
         embedding_maps(
             {

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from l6pipeline.pipelines.rossmann_data.pipeline import build_feature_tables, run_feature_pipeline
+from l6pipeline.rossmann.features.parameters import RossmannDataParameters
 from l6pipeline.rossmann.model.processors import TabularProcessor
 from l6pipeline.rossmann.model.train import ModelConfig, build_model
 from l6pipeline.rossmann.raw.synthetic import generate_rossmann
@@ -15,7 +16,9 @@ from l6pipeline.rossmann.raw.validation import validate_tables
 from l6pipeline.rossmann.serving import inference
 from tests.rossmann.conftest import SMALL_PARAMS
 
-DATA_PARAMS = {"trend_alignment": "google_week", "event_window_rows": 7, "recent_sales": {}}
+DATA_PARAMS = RossmannDataParameters.from_params(
+    {"trend_alignment": "google_week", "event_window_rows": 7, "recent_sales": {}}
+)
 CAT_VARS = ["Store", "DayOfWeek", "StateHoliday", "StoreType", "Promo_fw", "State"]
 CONT_VARS = ["CompetitionDistance", "Max_TemperatureC", "trend", "AfterStateHoliday", "Promo"]
 

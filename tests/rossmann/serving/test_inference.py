@@ -13,6 +13,7 @@ from l6pipeline.rossmann.features.chain import ROW_STEPS
 from l6pipeline.rossmann.model.processors import TabularProcessor
 from l6pipeline.rossmann.model.train import predict_sales
 from l6pipeline.rossmann.serving import inference
+from tests.rossmann.serving.conftest import DATA_PARAMS
 
 
 def features_of(rows: pd.DataFrame, served: inference.ServedPipeline) -> pd.DataFrame:
@@ -100,7 +101,7 @@ def test_a_served_pipeline_without_a_row_steps_table_is_refused_at_load(carried,
     tables = dict(carried["tables"])
     del tables["rossmann_weather"]
     with pytest.raises(ValueError, match="rossmann_weather"):
-        inference.ServedPipeline(model, processors, tables, carried["history"], {})
+        inference.ServedPipeline(model, processors, tables, carried["history"], DATA_PARAMS)
 
 
 def test_store_history_finds_each_stores_rows(carried):

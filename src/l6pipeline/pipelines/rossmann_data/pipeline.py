@@ -1,8 +1,9 @@
 """Wiring of the Rossmann feature pipeline: the raw-layer validation, the shared tables, then
 :data:`~l6pipeline.rossmann.features.chain.ROW_STEPS` on the train and the test rows.
 
-Parameters: ``params:rossmann_data.<name>`` and ``params:rossmann_data_store_partitions`` (the
-Dask switch, set by ``conf/dask``). Steps and columns: ``docs/rossmann_data.md``.
+Parameters: ``params:rossmann_data.<name>`` (typed by
+:class:`~l6pipeline.rossmann.features.parameters.RossmannDataParameters`; ``store_partitions``
+is the Dask switch, set by ``conf/dask``). Steps and columns: ``docs/rossmann_data.md``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,16 @@ from l6pipeline.rossmann.features.build import (
 from l6pipeline.rossmann.features.chain import ALIGNMENT, RECENT, ROW_STEPS, WINDOW
 from l6pipeline.rossmann.features.events import WINDOW_ROWS, compute_event_features, data_days
 from l6pipeline.rossmann.features.partitions import partition_by_store, per_store_partition
-from l6pipeline.rossmann.features.recent import compute_recent_sales, recent_sales_lag
+from l6pipeline.rossmann.features.recent import (
+    RecentSalesConfig,
+    compute_recent_sales,
+    recent_sales_lag,
+)
 from l6pipeline.rossmann.raw.schemas import TABLES
 
 SPLITS = ("train", "test")
 OUTPUTS = tuple(f"rossmann_{split}_features" for split in SPLITS)
-PARTITIONS = "params:rossmann_data_store_partitions"
+PARTITIONS = "params:rossmann_data.store_partitions"
 
 
 def _node_func(kernel: Callable, copartition: bool = False, **kwargs: Any) -> Callable:
@@ -152,7 +157,7 @@ def run_feature_pipeline(
         ALIGNMENT: alignment,
         WINDOW: window,
         PARTITIONS: partitions,
-        RECENT: dict(recent_sales or {}),  # {}: RecentSalesConfig's defaults
+        RECENT: RecentSalesConfig.from_params(recent_sales),  # None: the defaults
     }
     return run_in_memory(create_feature_pipeline(), inputs, outputs)
 

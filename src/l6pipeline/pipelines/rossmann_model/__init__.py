@@ -1,4 +1,5 @@
-"""``rossmann_model``: feature tables -> entity-embedding network, baseline, report, submission."""
+"""``rossmann_model``: feature tables -> entity-embedding networks blended with LightGBM, report,
+submission."""
 
 from .pipeline import create_pipeline
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from l6pipeline.pipelines.rossmann_model import nodes
+from l6pipeline.rossmann.model import report
 from l6pipeline.rossmann.serving.inference import carried_tables
 
 PARAMS = "params:rossmann_model"
-REFIT = "params:rossmann_model_refit"
+REFIT = f"{PARAMS}.refit"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -35,27 +36,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.find_learning_rate,
-                [
-                    "rossmann_model_rows",
-                    "rossmann_backtest_windows",
-                    PARAMS,
-                    "params:rossmann_model_network",
-                    "params:rossmann_model_train",
-                    "params:rossmann_model_lr_finder",
-                ],
+                ["rossmann_model_rows", "rossmann_backtest_windows", PARAMS],
                 ["rossmann_lr_finder", "rossmann_lr_finder_plot"],
                 name="find_learning_rate",
             ),
             Node(
                 nodes.build_procedure,
-                [
-                    PARAMS,
-                    "params:rossmann_model_network",
-                    "params:rossmann_model_train",
-                    "params:rossmann_model_ensemble",
-                    "params:rossmann_model_baseline",
-                    "rossmann_lr_finder",
-                ],
+                [PARAMS, "rossmann_lr_finder"],
                 "rossmann_procedure",
                 name="build_procedure",
             ),
@@ -93,7 +80,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="report_metrics",
             ),
             Node(
-                nodes.worst_stores,
+                report.worst_stores,
                 [
                     "rossmann_backtest_predictions",
                     "rossmann_model_rows",
@@ -103,7 +90,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="worst_stores",
             ),
             Node(
-                nodes.plot_learning_curve,
+                report.learning_curve_figure,
                 ["rossmann_learning_curve", "rossmann_lightgbm_curve", "rossmann_model_summary"],
                 "rossmann_learning_curve_plot",
                 name="plot_learning_curve",
@@ -120,7 +107,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "rossmann_model",
                     "rossmann_processors",
                     "rossmann_model_rows",
-                    f"{PARAMS}.report.embedding_plots",
+                    f"{PARAMS}.report",
                 ],
                 "rossmann_embeddings_plot",
                 name="plot_embeddings",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from l6pipeline.core.errors import UserInputError
+from l6pipeline.core.params import takes_configs
 from l6pipeline.rossmann.raw.validation import validate_table
 from l6pipeline.rossmann.serving import inference
 from l6pipeline.rossmann.serving.mlflow_model import MODEL_NAME, PredictSettings
@@ -48,13 +48,13 @@ def latest_model_uri(name: str = MODEL_NAME) -> str:
     return f"models:/{found[0].model_id}"
 
 
-def predict_file(raw_rows: pd.DataFrame, params: Mapping) -> pd.DataFrame:
+@takes_configs
+def predict_file(raw_rows: pd.DataFrame, settings: PredictSettings) -> pd.DataFrame:
     """Parse a raw test-format file (errors name file lines), predict it with the MLflow model.
 
     The file passes ingest's validation of test.csv, then the model's own input contract (the
     same declarations, plus the stores and days the model carries); both name the file's lines.
     """
-    settings = PredictSettings.from_params(params)
     rows = validate_table("test", raw_rows).set_index(raw_rows.index)  # keep the file lines
     uri = settings.model_uri or latest_model_uri(settings.model_name)
     logger.info("predicting %d rows with the MLflow model %s", len(rows), uri)

@@ -13,7 +13,7 @@ import pandas as pd
 from l6pipeline.core.params import ParameterError
 
 PARTITION_KEY = "Store"
-PARTITIONS_PARAMETER = "rossmann_data_store_partitions"
+PARTITIONS_PARAMETER = "rossmann_data.store_partitions"
 
 
 def is_dask_frame(frame: object) -> bool:
@@ -35,7 +35,7 @@ def dask_dataframe() -> Any:
         raise ImportError(
             "Dask partitions need the optional extra, which the lock installs: make install, or "
             "pip install -r requirements/dev.txt "
-            f"(or set rossmann_data_store_partitions to 0 for pandas): {error}"
+            f"(or set rossmann_data.store_partitions to 0 for pandas): {error}"
         ) from None
     return dd
 

@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from l6pipeline.core.params import ParameterError, check_each, check_int, known_params
+from l6pipeline.core.params import (
+    ParameterError,
+    check_each,
+    check_int,
+    known_params,
+    takes_configs,
+)
 
 from .events import EVENT_KEY
 from .partitions import computed
@@ -135,20 +141,22 @@ def recent_sales(
     return out[[*EVENT_KEY, *recent_sales_columns(spans)]]
 
 
-def recent_sales_lag(train: Any, test: Any, params: Mapping) -> int:
-    """The lag of ``params`` (``rossmann_data.recent_sales``) for the whole of train + test
+@takes_configs
+def recent_sales_lag(train: Any, test: Any, config: RecentSalesConfig) -> int:
+    """The lag of ``config`` (``rossmann_data.recent_sales``) for the whole of train + test
     (pandas or Dask frames), resolved once: a store partition alone could see another
     horizon."""
     last_sale = computed(train["Date"][train["Sales"] > 0].max())
     last_day = max(computed(train["Date"].max()), computed(test["Date"].max()))
-    return RecentSalesConfig.from_params(params).lag(last_sale, last_day)
+    return config.lag(last_sale, last_day)
 
 
+@takes_configs
 def compute_recent_sales(
-    train: pd.DataFrame, test: pd.DataFrame, lag_days: int, params: Mapping
+    train: pd.DataFrame, test: pd.DataFrame, lag_days: int, config: RecentSalesConfig
 ) -> pd.DataFrame:
     """:func:`recent_sales` for every (Store, Date) of train and test, from train's sales."""
     history = pd.concat(
         [train[[*EVENT_KEY, "Promo", "Sales"]], test[[*EVENT_KEY, "Promo"]]], ignore_index=True
     )
-    return recent_sales(history, history, lag_days, RecentSalesConfig.from_params(params).spans)
+    return recent_sales(history, history, lag_days, config.spans)

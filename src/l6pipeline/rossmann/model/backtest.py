@@ -57,6 +57,11 @@ class Window:
     def mask(self, dates: pd.Series) -> np.ndarray:
         return ((dates >= self.start) & (dates <= self.end)).to_numpy()
 
+    def as_dict(self) -> dict[str, str | int]:
+        """The window as the reports write it: name, first and last day, rows."""
+        start, end = str(self.start.date()), str(self.end.date())
+        return {"name": self.name, "start": start, "end": end, "rows": self.rows}
+
 
 def rolling_windows(dates: pd.Series, window_rows: int, count: int) -> list[Window]:
     """``count`` consecutive windows of about ``window_rows`` rows each (the lesson's rule for

@@ -6,7 +6,9 @@ same figure the network is judged (and checkpointed) on, so the comparison is li
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -174,6 +176,43 @@ class _EarlyStopping:
         last = env.iteration == env.end_iteration - 1
         if last or (waited and env.iteration + 1 >= self.min_rounds):
             raise lgb.callback.EarlyStopException(self.best_iteration, self.best_results)
+
+
+def train_booster(
+    names: tuple[Sequence[str], Sequence[str]],
+    train: tuple[TabularArrays, np.ndarray],
+    window: tuple[TabularArrays, np.ndarray] | None,
+    config: LightGBMConfig,
+    min_rounds: int,
+) -> tuple[lgb.Booster, list[float], Callable[[int], np.ndarray] | None, float]:
+    """LightGBM on a prefix's processed arrays (``names``: the categorical and continuous
+    columns): early-stopped on ``window`` (never before ``min_rounds``), with its per-round
+    RMSPE and its log sales at any round there; without a window, exactly ``min_rounds``
+    rounds. The last item is the training's wall seconds."""
+    frame = feature_frame(train[0], *names)
+    window_frame = None if window is None else feature_frame(window[0], *names)
+    curve: list[float] = []
+    start = time.perf_counter()
+    booster = train_lightgbm(
+        (frame, train[1]),
+        config.categorical_among(names[0]),
+        num_boost_round=min_rounds if window is None else config.num_boost_round,
+        params=config.lgb_params,
+        seed=config.seed,
+        valid=None if window is None else (window_frame, window[1]),
+        early_stopping_rounds=config.early_stopping_rounds or config.num_boost_round,
+        curve=curve,
+        min_rounds=min_rounds,
+    )
+    seconds = time.perf_counter() - start
+    if window is None:
+        return booster, curve, None, seconds
+
+    @functools.lru_cache(maxsize=4)  # the choices and the figures ask for the same rounds
+    def log_sales_at(rounds: int) -> np.ndarray:
+        return booster.predict(window_frame, num_iteration=rounds)
+
+    return booster, curve, log_sales_at, seconds
 
 
 def predict_lightgbm(booster: lgb.Booster, features: pd.DataFrame) -> np.ndarray:

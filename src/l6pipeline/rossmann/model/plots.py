@@ -13,7 +13,7 @@ from matplotlib.ticker import NullFormatter
 from sklearn.decomposition import PCA
 
 
-def learning_curve(history: pd.DataFrame, baseline_rmspe: float | None = None) -> Figure:
+def learning_curve(history: pd.DataFrame, lightgbm_rmspe: float | None = None) -> Figure:
     """Train / validation loss and validation RMSPE per epoch, one line per ensemble member.
 
     ``history`` has ``epoch``, ``train_loss``, ``valid_loss``, ``rmspe`` and optionally
@@ -35,8 +35,8 @@ def learning_curve(history: pd.DataFrame, baseline_rmspe: float | None = None) -
             )
     ax_loss.set(xlabel="epoch", ylabel="MSE of log sales", yscale="log", title="Loss")
     ax_loss.legend(fontsize=7)
-    if baseline_rmspe is not None:
-        ax_metric.axhline(baseline_rmspe, ls="--", color="k", label="LightGBM")
+    if lightgbm_rmspe is not None:
+        ax_metric.axhline(lightgbm_rmspe, ls="--", color="k", label="LightGBM")
     ax_metric.set(
         xlabel="epoch",
         ylabel="RMSPE",

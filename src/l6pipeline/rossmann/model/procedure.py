@@ -32,7 +32,7 @@ from l6pipeline.rossmann.model.backtest import (
     summarize_folds,
 )
 from l6pipeline.rossmann.model.ensemble import EnsembleConfig, SalesEnsemble
-from l6pipeline.rossmann.model.lightgbm import LightGBMConfig, feature_frame, train_lightgbm
+from l6pipeline.rossmann.model.lightgbm import LightGBMConfig, train_booster
 from l6pipeline.rossmann.model.metrics import rmspe
 from l6pipeline.rossmann.model.network import TabularModel
 from l6pipeline.rossmann.model.processors import TabularArrays, TabularProcessor
@@ -131,40 +131,16 @@ def _train_networks(
     return networks, rows, states, (np.mean(logs, axis=0) if logs else None)
 
 
-def _train_booster(
-    processor: TabularProcessor,
-    train: tuple[TabularArrays, np.ndarray],
-    window: tuple[TabularArrays, np.ndarray] | None,
-    config: LightGBMConfig,
-    min_rounds: int,
-) -> tuple[lgb.Booster, list[float], Callable[[int], np.ndarray] | None, float]:
-    """LightGBM on the same arrays: early-stopped on ``window`` (never before ``min_rounds``)
-    with its per-round RMSPE there; without a window, exactly ``min_rounds`` rounds."""
-    names = (processor.cat_names, processor.cont_vars)
-    frame = feature_frame(train[0], *names)
-    window_frame = None if window is None else feature_frame(window[0], *names)
-    curve: list[float] = []
-    start = time.perf_counter()
-    booster = train_lightgbm(
-        (frame, train[1]),
-        config.categorical_among(processor.cat_names),
-        num_boost_round=min_rounds if window is None else config.num_boost_round,
-        params=config.lgb_params,
-        seed=config.seed,
-        valid=None if window is None else (window_frame, window[1]),
-        early_stopping_rounds=config.early_stopping_rounds or config.num_boost_round,
-        curve=curve,
-        min_rounds=min_rounds,
-    )
-    seconds = time.perf_counter() - start
-    if window is None:
-        return booster, curve, None, seconds
-
-    @functools.lru_cache(maxsize=4)  # the choices and the figures ask for the same rounds
-    def log_sales_at(rounds: int) -> np.ndarray:
-        return booster.predict(window_frame, num_iteration=rounds)
-
-    return booster, curve, log_sales_at, seconds
+def _processed(
+    rows: pd.DataFrame, window_rows: pd.DataFrame | None, procedure: Procedure
+) -> tuple[TabularProcessor, tuple, tuple | None]:
+    """The processors fitted on ``rows`` alone, and (arrays, sales) of the rows and the window."""
+    processor = TabularProcessor.fit(rows, procedure.cat_vars, procedure.cont_vars)
+    train = (processor.transform(rows), rows["Sales"].to_numpy(np.float64))
+    window = None
+    if window_rows is not None:
+        window = (processor.transform(window_rows), window_rows["Sales"].to_numpy(np.float64))
+    return processor, train, window
 
 
 def fit_prefix(
@@ -186,29 +162,20 @@ def fit_prefix(
     if window_rows is None and keep is None:
         raise ValueError("a refit needs the choices made on a tuning window")
     clock = time.perf_counter()
-    processor = TabularProcessor.fit(rows, procedure.cat_vars, procedure.cont_vars)
-    train = (processor.transform(rows), rows["Sales"].to_numpy(np.float64))
-    window = None
-    if window_rows is not None:
-        window = (processor.transform(window_rows), window_rows["Sales"].to_numpy(np.float64))
+    processor, train, window = _processed(rows, window_rows, procedure)
     seconds = {"processors": time.perf_counter() - clock}
     rounds = 0 if keep is None else keep.rounds
     wanted = procedure.ensemble.blend_lightgbm and (window is not None or rounds > 0)
-    boost = functools.partial(_train_booster, processor, train, window, procedure.lightgbm, rounds)
+    names = (processor.cat_names, processor.cont_vars)
+    boost = functools.partial(train_booster, names, train, window, procedure.lightgbm, rounds)
+    stop_after = keep.epoch if window is None else None
     with ThreadPoolExecutor(max_workers=1) as beside:
         # LightGBM in a second thread while the networks train: both C++ libraries release the
         # GIL, so with one core each (their num_threads) the two cores work at once.
         boosting = beside.submit(boost) if wanted and procedure.lightgbm.beside_networks else None
         clock = time.perf_counter()
         networks, history, states, network_log = _train_networks(
-            processor,
-            train,
-            window,
-            procedure,
-            label,
-            keep.epoch if window is None else None,
-            keep_states,
-            on_epoch_end,
+            processor, train, window, procedure, label, stop_after, keep_states, on_epoch_end
         )
         seconds["networks"] = time.perf_counter() - clock
         booster, curve, booster_log = None, [], None
@@ -219,16 +186,9 @@ def fit_prefix(
     forecast = None
     if window is not None:
         forecast = WindowForecast(window[1], network_log, curve, booster_log)
+    trained_until = pd.Timestamp(rows["Date"].max())
     return PrefixFit(
-        processor,
-        networks,
-        booster,
-        forecast,
-        pd.Timestamp(rows["Date"].max()),
-        history,
-        curve,
-        states,
-        seconds,
+        processor, networks, booster, forecast, trained_until, history, curve, states, seconds
     )
 
 
@@ -252,6 +212,120 @@ class BacktestResult:
         return summarize_folds(self.folds)
 
 
+def prefix_label(window: Window) -> str:
+    """The name of the prefix before ``window`` (its fit's child run, its curves' ``prefix``)."""
+    return f"before_{window.name}"
+
+
+@dataclass
+class _Records:
+    """What the backtest gathers window by window, in the shape of :class:`BacktestResult`."""
+
+    folds: dict[str, dict[str, float]] = field(default_factory=dict)
+    tuning: dict[str, dict[str, float]] = field(default_factory=dict)
+    choices: dict[str, Choices] = field(default_factory=dict)
+    seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    predictions: list[pd.DataFrame] = field(default_factory=list)
+    histories: list[pd.DataFrame] = field(default_factory=list)
+    curves: list[pd.DataFrame] = field(default_factory=list)
+
+    def add_backtest(
+        self, window: Window, in_window: pd.DataFrame, fit: PrefixFit, choices: Choices
+    ) -> None:
+        """The window's backtest figures and predictions under the choices made before it."""
+        metrics, predicted = fold_metrics(fit.forecast, choices, window)
+        self.folds[window.name] = metrics
+        self.choices[window.name] = choices
+        self.predictions.append(
+            in_window[["Date", "Store", "Sales"]].assign(Predicted=predicted, Window=window.name)
+        )
+        logger.info(
+            "backtest %s: RMSPE %.4f (%s)",
+            window.name,
+            metrics["rmspe"],
+            ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("_rmspe")),
+        )
+
+    def add_tuning(self, window: Window, fit: PrefixFit, choices: Choices, alone: Choices) -> None:
+        """The window's figures under the choices made on it (pooled with the earlier
+        windows, and on it alone), and the fit's seconds and curves."""
+        self.tuning[window.name] = {
+            "rmspe": rmspe(np.exp(fit.forecast.predict_log(choices)), fit.forecast.sales),
+            **choices.as_dict(),
+            **{f"alone_{name}": value for name, value in alone.as_dict().items()},
+        }
+        label = prefix_label(window)
+        self.seconds[label] = fit.seconds
+        self.histories.append(pd.DataFrame(fit.history))
+        rounds = len(fit.booster_curve)
+        self.curves.append(
+            pd.DataFrame(
+                {
+                    "prefix": label,
+                    "round": np.arange(1, rounds + 1),
+                    "rmspe": fit.booster_curve,
+                    "seconds": fit.seconds.get("lightgbm", 0.0) / max(rounds, 1),
+                }
+            )
+        )
+
+    def result(
+        self, windows: list[Window], choices: Choices, last_fit: PrefixFit
+    ) -> BacktestResult:
+        """The backtest's result, the last prefix's choices and fit with it."""
+        return BacktestResult(
+            windows,
+            self.folds,
+            self.tuning,
+            self.choices,
+            choices,
+            pd.concat(self.predictions, ignore_index=True),
+            pd.concat(self.histories, ignore_index=True),
+            pd.concat(self.curves, ignore_index=True),
+            last_fit,
+            self.seconds,
+        )
+
+
+def _fit_before(
+    rows: pd.DataFrame,
+    window: Window,
+    procedure: Procedure,
+    choices: Choices | None,
+    keep_states: bool,
+    track: Tracker | None,
+    on_epoch_end: EpochHook | None,
+) -> tuple[PrefixFit, pd.DataFrame]:
+    """The procedure fitted on the rows before ``window`` (in a ``track`` context), with its
+    forecast of the window; and the window's rows."""
+    dates = rows["Date"]
+    label = prefix_label(window)
+    train_rows = rows.loc[(dates < window.start).to_numpy()]
+    in_window = rows.loc[window.mask(dates)]
+    logger.info(
+        "prefix %s: %d rows to %s; window %s %s..%s (%d rows)",
+        label,
+        len(train_rows),
+        train_rows["Date"].max().date(),
+        window.name,
+        window.start.date(),
+        window.end.date(),
+        window.rows,
+    )
+    context = track(label, {"window": window.name}) if track else contextlib.nullcontext()
+    with context:
+        fit = fit_prefix(
+            train_rows,
+            in_window,
+            procedure,
+            keep=choices,
+            label=label,
+            keep_states=keep_states,
+            on_epoch_end=on_epoch_end,
+        )
+    return fit, in_window
+
+
 def run_backtest(
     rows: pd.DataFrame,
     procedure: Procedure,
@@ -264,75 +338,22 @@ def run_backtest(
     """``folds`` backtest windows (and one tuning window before them) cut from the end of
     ``rows``; the procedure fitted on each prefix, oldest first (see the module docstring)."""
     windows = rolling_windows(rows["Date"], window_rows, folds + 1)
-    dates = rows["Date"]
+    options = (procedure.ensemble.blend_lightgbm, procedure.ensemble.calibrate)
     choices: Choices | None = None
     tuned: list[WindowForecast] = []  # every window's forecast so far, pooled for the choices
-    results: dict[str, dict] = {"folds": {}, "tuning": {}, "choices": {}, "seconds": {}}
-    predictions, histories, curves = [], [], []
+    records = _Records()
     fit = None
     for i, window in enumerate(windows):
-        last = i == len(windows) - 1
-        label = f"before_{window.name}"
-        in_window = window.mask(dates)
-        train_rows = rows.loc[(dates < window.start).to_numpy()]
-        window_rows_ = rows.loc[in_window]
-        logger.info(
-            "prefix %s: %d rows to %s; window %s %s..%s (%d rows)",
-            label,
-            len(train_rows),
-            train_rows["Date"].max().date(),
-            window.name,
-            window.start.date(),
-            window.end.date(),
-            window.rows,
+        keep_states = keep_last_states and i == len(windows) - 1
+        fit, in_window = _fit_before(
+            rows, window, procedure, choices, keep_states, track, on_epoch_end
         )
-        context = track(label, {"window": window.name}) if track else contextlib.nullcontext()
-        with context:
-            fit = fit_prefix(
-                train_rows,
-                window_rows_,
-                procedure,
-                keep=choices,
-                label=label,
-                keep_states=last and keep_last_states,
-                on_epoch_end=on_epoch_end,
-            )
         if choices is not None:
-            metrics, predicted = fold_metrics(fit.forecast, choices, window)
-            results["folds"][window.name] = metrics
-            results["choices"][window.name] = choices
-            predictions.append(
-                window_rows_[["Date", "Store", "Sales"]].assign(
-                    Predicted=predicted, Window=window.name
-                )
-            )
-            logger.info(
-                "backtest %s: RMSPE %.4f (%s)",
-                window.name,
-                metrics["rmspe"],
-                ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("_rmspe")),
-            )
+            records.add_backtest(window, in_window, fit, choices)
         tuned.append(fit.forecast)
-        options = (procedure.ensemble.blend_lightgbm, procedure.ensemble.calibrate)
         choices = choose(tuned, *options)
         alone = fit.forecast.choose(*options)  # this window's own choices, for their spread
-        results["tuning"][window.name] = {
-            "rmspe": rmspe(np.exp(fit.forecast.predict_log(choices)), fit.forecast.sales),
-            **choices.as_dict(),
-            **{f"alone_{name}": value for name, value in alone.as_dict().items()},
-        }
-        results["seconds"][label] = fit.seconds
-        histories.append(pd.DataFrame(fit.history))
-        curves.append(
-            pd.DataFrame(
-                {
-                    "prefix": label,
-                    "round": np.arange(1, len(fit.booster_curve) + 1),
-                    "rmspe": fit.booster_curve,
-                    "seconds": fit.seconds.get("lightgbm", 0.0) / max(len(fit.booster_curve), 1),
-                }
-            )
-        )
+        records.add_tuning(window, fit, choices, alone)
         logger.info(
             "choices made on %s: %s (on %s alone: %s)",
             "+".join(w.name for w in windows[: i + 1]),
@@ -340,18 +361,7 @@ def run_backtest(
             window.name,
             alone,
         )
-    return BacktestResult(
-        windows,
-        results["folds"],
-        results["tuning"],
-        results["choices"],
-        choices,
-        pd.concat(predictions, ignore_index=True),
-        pd.concat(histories, ignore_index=True),
-        pd.concat(curves, ignore_index=True),
-        fit,
-        results["seconds"],
-    )
+    return records.result(windows, choices, fit)
 
 
 def final_model(

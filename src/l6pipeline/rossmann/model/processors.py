@@ -42,6 +42,11 @@ def _sorted_unique(values: pd.Series) -> list:
         return sorted(unique, key=lambda v: (type(v).__name__, str(v)))
 
 
+def na_flag(column: str) -> str:
+    """The name of the flag :class:`FillMissing` adds for a continuous column with gaps."""
+    return f"{column}_na"
+
+
 @dataclass
 class FillMissing:
     """Median filling of continuous columns, plus a ``<col>_na`` flag for columns that had gaps.
@@ -69,7 +74,7 @@ class FillMissing:
 
     @property
     def flag_columns(self) -> list[str]:
-        return [f"{col}_na" for col in self.na_columns]
+        return [na_flag(col) for col in self.na_columns]
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
         """A copy of the continuous columns, filled, with the ``_na`` flags."""
@@ -78,7 +83,7 @@ class FillMissing:
         for col, median in self.medians.items():
             missing = out[col].isna()
             if col in self.na_columns:
-                out[f"{col}_na"] = missing.to_numpy()
+                out[na_flag(col)] = missing.to_numpy()
             elif missing.any():
                 logger.warning(
                     "%d missing values in %r, which had none in training: filled with the "

@@ -7,12 +7,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, seed_everything
-from l6pipeline.core.nn.lr_finder import LRFinderResult, lr_find
-from l6pipeline.core.params import check_each, check_int, check_number, known_params
+from l6pipeline.core.nn.lr_finder import LRFinderConfig, LRFinderResult, lr_find
+from l6pipeline.core.params import (
+    ParameterError,
+    check_each,
+    check_int,
+    check_number,
+    known_params,
+)
 from l6pipeline.rossmann.model.ensemble import SalesEnsemble, network_log_sales
 from l6pipeline.rossmann.model.metrics import exp_rmspe, log_sales
 from l6pipeline.rossmann.model.network import TabularModel, embedding_sizes
@@ -38,6 +45,12 @@ class ModelConfig:
         """A value out of range names its key before any training (``l6pipeline.core.params``)."""
         check_each(check_int, "layers", self.layers, minimum=1)
         check_each(check_number, "ps", self.ps, minimum=0, below=1)
+        if len(self.ps) != len(self.layers):
+            raise ParameterError(
+                "ps",
+                f"must hold one dropout probability per hidden layer ({len(self.layers)} layers)",
+                self.ps,
+            )
         check_number("emb_drop", self.emb_drop, minimum=0, below=1)
         for name, size in dict(self.emb_sizes).items():
             check_int(f"emb_sizes.{name}", size, minimum=1)
@@ -106,6 +119,28 @@ def find_learning_rate(
         seed=train_config.seed,
         device=train_config.device,
         num_threads=train_config.num_threads,
+    )
+
+
+def sweep_learning_rate(
+    rows: pd.DataFrame,
+    cat_vars: Sequence[str],
+    cont_vars: Sequence[str],
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    sweep: LRFinderConfig,
+) -> LRFinderResult:
+    """:func:`find_learning_rate` on labelled ``rows``, with processors fitted on them alone
+    and the sweep's range and steps."""
+    processor = TabularProcessor.fit(rows, cat_vars, cont_vars)
+    return find_learning_rate(
+        processor,
+        (processor.transform(rows), rows["Sales"].to_numpy(np.float64)),
+        model_config,
+        train_config,
+        num_it=sweep.num_it,
+        start_lr=sweep.start_lr,
+        end_lr=sweep.end_lr,
     )
 
 

@@ -26,18 +26,10 @@ import pandas as pd
 
 from l6pipeline.rossmann.features.chain import ROW_STEPS
 from l6pipeline.rossmann.features.dates import day_numbers
-from l6pipeline.rossmann.features.events import (
-    EVENT_KEY,
-    WINDOW_ROWS,
-    compute_event_features,
-    data_days,
-)
+from l6pipeline.rossmann.features.events import EVENT_KEY, compute_event_features, data_days
 from l6pipeline.rossmann.features.joins import JoinError
-from l6pipeline.rossmann.features.recent import (
-    RecentSalesConfig,
-    recent_sales,
-    recent_sales_lag,
-)
+from l6pipeline.rossmann.features.parameters import RossmannDataParameters
+from l6pipeline.rossmann.features.recent import recent_sales, recent_sales_lag
 from l6pipeline.rossmann.model.processors import TabularProcessor
 from l6pipeline.rossmann.model.submission import kaggle_submission
 from l6pipeline.rossmann.model.train import predict_sales
@@ -50,7 +42,7 @@ HISTORY_COLUMNS = [*(column for column in INPUT_COLUMNS if column != "Id"), "Sal
 #: The row steps' tables that depend on the request rows: computed per request.
 EVENTS, RECENT_SALES = "rossmann_events", "rossmann_recent_sales"
 REQUEST_TABLES = (EVENTS, RECENT_SALES)
-#: The row steps' parameters are ``rossmann_data``'s.
+#: The row steps' parameters are ``rossmann_data``'s (fields of :class:`RossmannDataParameters`).
 DATA_PARAMS = "params:rossmann_data."
 REQUEST_NAME = "request"  # how the joins name the request rows in their errors
 
@@ -148,7 +140,7 @@ class ServedPipeline:
         processors: Mapping,
         tables: Mapping[str, pd.DataFrame],
         history: pd.DataFrame,
-        data_params: Mapping,
+        data_params: RossmannDataParameters,
     ) -> None:
         absent = [name for name in carried_tables() if name not in tables]
         if absent:
@@ -157,14 +149,14 @@ class ServedPipeline:
         self.processor = TabularProcessor.from_dict(processors)
         self.tables = {name: tables[name] for name in carried_tables()}
         self.params = {
-            name: data_params[name.removeprefix(DATA_PARAMS)]
+            name: getattr(data_params, name.removeprefix(DATA_PARAMS))
             for name in row_step_inputs()
             if name.startswith("params:")
         }
-        self.window = int(data_params.get("event_window_rows", WINDOW_ROWS))
-        recent = dict(data_params.get("recent_sales") or {})
+        self.window = data_params.event_window_rows
+        recent = data_params.recent_sales
         self.lag = recent_sales_lag(history, history, recent)  # as training's, over train + test
-        self.spans = RecentSalesConfig.from_params(recent).spans
+        self.spans = recent.spans
         self.history = StoreHistory(history)
         self.days = data_days(history)
         self.stores = np.sort(self.tables["rossmann_store"]["Store"].unique())

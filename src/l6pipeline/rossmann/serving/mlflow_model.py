@@ -19,7 +19,7 @@ import json
 import pickle
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,11 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModelContext
 from mlflow.types import ColSpec, Schema
 
 from l6pipeline.core.params import ParameterError, known_params
+from l6pipeline.rossmann.features.parameters import RossmannDataParameters
 from l6pipeline.rossmann.serving.contract import ServingInputError
 from l6pipeline.rossmann.serving.inference import INPUT_COLUMNS, ServedPipeline, carried_tables
 
@@ -86,10 +88,18 @@ class RossmannModel(mlflow.pyfunc.PythonModel):
             json.loads(artifacts[PROCESSORS].read_text()),
             tables,
             pd.read_parquet(artifacts[HISTORY]),
-            json.loads(artifacts[DATA_PARAMS].read_text()),
+            RossmannDataParameters.from_params(json.loads(artifacts[DATA_PARAMS].read_text())),
         )
 
-    def predict(self, context, model_input, params=None):
+    def predict(
+        self,
+        context: PythonModelContext,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """``Id, Sales`` of the request rows. The ``pd.DataFrame`` hint is one MLflow infers
+        no schema from and casts nothing by: the rows reach the contract as the client sent
+        them (a request of another type is refused there)."""
         try:
             return self.served.predict(model_input)
         except ServingInputError as error:
@@ -98,7 +108,7 @@ class RossmannModel(mlflow.pyfunc.PythonModel):
 
 def log_pipeline_model(
     carried: Mapping[str, Any],
-    data_params: Mapping,
+    data_params: RossmannDataParameters,
     input_example: pd.DataFrame,
     name: str = MODEL_NAME,
 ) -> mlflow.models.model.ModelInfo:
@@ -109,7 +119,7 @@ def log_pipeline_model(
         with (folder / MODEL).open("wb") as file:
             pickle.dump(carried["rossmann_model"], file)
         (folder / PROCESSORS).write_text(json.dumps(carried["rossmann_processors"]))
-        (folder / DATA_PARAMS).write_text(json.dumps(dict(data_params)))
+        (folder / DATA_PARAMS).write_text(json.dumps(asdict(data_params)))
         carried["rossmann_event_history"].to_parquet(folder / HISTORY, index=False)
         (folder / TABLES).mkdir()
         for table in carried_tables():

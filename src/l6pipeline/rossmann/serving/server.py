@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -123,9 +122,7 @@ def create_app():
     import mlflow  # noqa: PLC0415
     import torch  # noqa: PLC0415
 
-    with warnings.catch_warnings():  # MLflow's advice to add type hints: see mlflow_model.py
-        warnings.simplefilter("ignore", UserWarning)
-        model = mlflow.pyfunc.load_model(os.environ[MODEL_PATH_ENV])
+    model = mlflow.pyfunc.load_model(os.environ[MODEL_PATH_ENV])
     served = model.unwrap_python_model().served
     workers = int(os.environ.get(WORKERS_ENV, "1"))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))  # workers share the cores
@@ -134,64 +131,66 @@ def create_app():
     return build_app(served, int(os.environ[MAX_BODY_ENV]))
 
 
+async def read_body(request, limit: int) -> bytes | None:
+    """The body, or None once it passes ``limit`` bytes (not read further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def answer_json(served, body: bytes) -> tuple[str, int]:
+    """The JSON answer of ``served`` to a request body, and its number of rows."""
+    predictions = served.predict(request_frame(body))
+    records = predictions.to_json(orient="records", double_precision=15)
+    return f'{{"predictions": {records}}}', len(predictions)
+
+
+async def invocation(request, served, limit: int):
+    """(response, rows answered or "-", a note for the log line) of one ``POST /invocations``:
+    a 413 over the body limit, a 415 for another content type, a 400 for a refused request
+    (the contract's sentence), a 500 for a server fault (logged with its traceback)."""
+    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415 (server extra)
+    from starlette.responses import Response  # noqa: PLC0415
+
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    body = await read_body(request, limit)
+    if body is None:
+        message = (
+            f"the request body is over the server's limit of {limit:,} bytes: send fewer "
+            "rows per request, or start the server with a larger --max-body-mb "
+            "(make serve MAX_BODY_MB=...)."
+        )
+        return _error(413, message, "REQUEST_LIMIT_EXCEEDED"), "-", ""
+    if content_type != "application/json":
+        return _error(415, f"send application/json, not {content_type or 'no type'!r}."), "-", ""
+    try:
+        content, count = await run_in_threadpool(answer_json, served, body)
+    except ServingInputError as error:
+        return _error(400, str(error)), "-", f": {str(error)[:_LOGGED_MESSAGE_CHARS]}"
+    except Exception:
+        logger.exception("POST /invocations failed (a server fault, not the request's)")
+        message = "the server failed on this request; see its log."
+        return _error(500, message, "INTERNAL_ERROR"), "-", ""
+    return Response(content, 200, media_type="application/json"), str(count), ""
+
+
 def build_app(served, max_body_bytes: int):
     """The HTTP endpoints around ``served`` (a :class:`~.inference.ServedPipeline`)."""
     import mlflow  # noqa: PLC0415
     from starlette.applications import Starlette  # noqa: PLC0415
-    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
     from starlette.responses import Response  # noqa: PLC0415
     from starlette.routing import Route  # noqa: PLC0415
 
-    limit = max_body_bytes
-
-    async def read_body(request) -> bytes | None:
-        """The body, or None once it passes the limit (not read further)."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            return None
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def answer(body: bytes) -> tuple[int, str, int]:
-        frame = request_frame(body)
-        predictions = served.predict(frame)
-        records = predictions.to_json(orient="records", double_precision=15)
-        return 200, f'{{"predictions": {records}}}', len(predictions)
-
     async def invocations(request):
-        start, rows, note = time.perf_counter(), "-", ""
-        content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        body = await read_body(request)
-        if body is None:
-            response = _error(
-                413,
-                f"the request body is over the server's limit of {limit:,} bytes: send fewer "
-                "rows per request, or start the server with a larger --max-body-mb "
-                "(make serve MAX_BODY_MB=...).",
-                "REQUEST_LIMIT_EXCEEDED",
-            )
-        elif content_type != "application/json":
-            response = _error(415, f"send application/json, not {content_type or 'no type'!r}.")
-        else:
-            try:
-                status, content, count = await run_in_threadpool(answer, body)
-                rows, response = (
-                    str(count),
-                    Response(content, status, media_type="application/json"),
-                )
-            except ServingInputError as error:
-                note = f": {str(error)[:_LOGGED_MESSAGE_CHARS]}"
-                response = _error(400, str(error))
-            except Exception:
-                logger.exception("POST /invocations failed (a server fault, not the request's)")
-                response = _error(
-                    500, "the server failed on this request; see its log.", "INTERNAL_ERROR"
-                )
+        start = time.perf_counter()
+        response, rows, note = await invocation(request, served, max_body_bytes)
         millis = 1000 * (time.perf_counter() - start)
         logger.info(
             "POST /invocations %d rows=%s %.1f ms%s", response.status_code, rows, millis, note

@@ -387,7 +387,7 @@ def test_kedro_passes_the_mapping_to_a_node_that_takes_configs():
     pipeline = Pipeline([Node(node, ["rows", "params:network"], "out", name="n")])
     assert TypeExtractor({"p": pipeline}).extract_types_from_pipelines() == {}
     assert typing.get_type_hints(inspect.unwrap(node))["network"] is ModelConfig
-    assert node([], {"layers": [10]}) == ModelConfig.from_params({"layers": [10]})
+    assert node([], {"layers": [10, 5]}) == ModelConfig.from_params({"layers": [10, 5]})
 
 
 def test_parameters_name_every_problem_of_their_fields_at_once():

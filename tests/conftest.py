@@ -115,6 +115,26 @@ def kedro_project(
     return copy_project(tmp_path, monkeypatch, mlflow_template_db)
 
 
+# Seconds-sized settings of the Rossmann chain (``rossmann_project`` and the runs beside it).
+SMALL_DATA = {"rossmann_synthetic": {"n_stores": 12}}
+SMALL_MODEL = {
+    "rossmann_model": {
+        "network": {"layers": [64, 32]},
+        "train": {
+            "epochs": 3,
+            "batch_size": 256,
+            "num_threads": 1,
+            "progress": False,
+            "lr": "auto",
+        },
+        "lr_finder": {"num_it": 30},
+        "ensemble": {"members": 2},
+        "lightgbm": {"num_boost_round": 60, "lgb_params": {"num_threads": 1}},
+    }
+}
+CHAIN_RUN = "rossmann_data+rossmann_model"  # the MLflow run name of the chain's model run
+
+
 @dataclass(frozen=True)
 class RossmannProject:
     """A throwaway project after the whole Rossmann chain (see ``rossmann_project``)."""
@@ -122,6 +142,7 @@ class RossmannProject:
     root: Path
     new_store: int  # held out of the raw train and test tables: a store the model never saw
     new_store_rows: pd.DataFrame  # its validated test rows
+    model_run_id: str  # the MLflow run of the chain's rossmann_data + rossmann_model run
 
 
 @pytest.fixture(scope="session")
@@ -135,9 +156,10 @@ def rossmann_project(
     settings (``SMALL_MODEL``). Readers enter it with :func:`enter_project`; they may add runs
     and outputs beside the chain's, never change them.
     """
+    import mlflow
+
     from l6pipeline.rossmann.raw.csv_files import read_raw_csv, write_raw_csv
     from l6pipeline.rossmann.raw.validation import validate_table
-    from tests.pipelines.rossmann_model.test_pipeline import SMALL_DATA, SMALL_MODEL
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         root = copy_project(tmp_path_factory.mktemp("rossmann"), monkeypatch, mlflow_template_db)
@@ -149,8 +171,13 @@ def rossmann_project(
         write_raw_csv(train[train["Store"] != new_store], raw / "train.csv", "train")
         write_raw_csv(test[test["Store"] != new_store], raw / "test.csv", "test")
         run_kedro(root, ["rossmann_data", "rossmann_model"], params=SMALL_MODEL)
+        (chain_run,) = mlflow.search_runs(
+            experiment_names=["l6pipeline"],
+            filter_string=f"tags.mlflow.runName = '{CHAIN_RUN}'",
+            output_format="list",
+        )
     rows = test[test["Store"] == new_store].reset_index(drop=True)
-    return RossmannProject(root, new_store, rows)
+    return RossmannProject(root, new_store, rows, chain_run.info.run_id)
 
 
 def run_kedro(
@@ -159,11 +186,15 @@ def run_kedro(
     env: str | None = None,
     params: dict | None = None,
 ) -> dict:
-    """Run pipelines in a fresh KedroSession of ``project_path``; return the run's free outputs."""
+    """Run pipelines in a fresh KedroSession of ``project_path``, in an MLflow run of their own;
+    return the run's free outputs."""
     import mlflow
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    # kedro-mlflow adopts a run left active in this process (and then does not close it).
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
     bootstrap_project(project_path)
     try:
         with KedroSession.create(

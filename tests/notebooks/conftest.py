@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, RossmannProject, enter_project, run_kedro
-from tests.pipelines.rossmann_model.test_pipeline import SMALL_MODEL
+from tests.conftest import PROJECT_ROOT, SMALL_MODEL, RossmannProject, enter_project, run_kedro
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 

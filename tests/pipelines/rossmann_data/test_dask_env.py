@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from l6pipeline.project import dask_client
-from tests.pipelines.rossmann_data.test_pipeline import SMALL, run
+from tests.conftest import SMALL_DATA, run_kedro
 
 KEY = ["Store", "Date"]
 
@@ -29,10 +29,10 @@ def test_dask_env_gives_the_default_env_tables(kedro_project: Path, monkeypatch)
 
     open_client = dask_client.open_client
     monkeypatch.setattr(dask_client, "open_client", spy)
-    run(kedro_project, ["rossmann_synthetic"], params=SMALL)
-    run(kedro_project, ["rossmann_data"])
+    run_kedro(kedro_project, ["rossmann_synthetic"], params=SMALL_DATA)
+    run_kedro(kedro_project, ["rossmann_data"])
     assert not opened, "the default env opened a Dask client"
-    run(kedro_project, ["rossmann_data"], env="dask")
+    run_kedro(kedro_project, ["rossmann_data"], env="dask")
     # conf/dask's LocalCluster of 2 workers, closed after the run
     [(client, workers)] = opened
     assert workers == 2 and client.status == "closed"

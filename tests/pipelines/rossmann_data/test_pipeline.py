@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pytest
 
 from l6pipeline.pipelines.rossmann_data import create_pipeline
 from l6pipeline.pipelines.rossmann_data.pipeline import create_feature_pipeline
-from tests.conftest import run_kedro
+from tests.conftest import SMALL_DATA, run_kedro
 
 FEATURES = "data/04_feature/rossmann"
 # The whole default date range: the lesson's alignment needs the Google weeks of the year before
 # each New Year (2014-12-29 is "2014, ISO week 1" and looks up the week of 2014-01-05).
-SMALL = {"rossmann_synthetic": {"n_stores": 12}}
-
-
-def run(project: Path, pipelines: list[str], **kwargs) -> None:
-    """``run_kedro``, each run logged to its own MLflow run.
-
-    kedro-mlflow adopts an MLflow run left active in the process (and then does not close it),
-    so a second run with other parameters would try to overwrite the first run's parameters.
-    """
-    while mlflow.active_run():
-        mlflow.end_run()
-    run_kedro(project, pipelines, **kwargs)
 
 
 def test_pipeline_validates_then_builds_features():
@@ -66,8 +53,8 @@ def test_every_dataset_has_a_layer_and_layers_only_move_forward(kedro_project: P
 
 @pytest.mark.slow
 def test_kedro_run_on_synthetic_data(kedro_project: Path):
-    run(kedro_project, ["rossmann_synthetic"], params=SMALL)
-    run(kedro_project, ["rossmann_data"])
+    run_kedro(kedro_project, ["rossmann_synthetic"], params=SMALL_DATA)
+    run_kedro(kedro_project, ["rossmann_data"])
     train = pd.read_parquet(kedro_project / FEATURES / "train_features.parquet")
     test = pd.read_parquet(kedro_project / FEATURES / "test_features.parquet")
     validated = pd.read_parquet(kedro_project / "data/02_intermediate/rossmann/train.parquet")
@@ -85,7 +72,9 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
     assert (kedro_project / FEATURES / "events.parquet").is_file()
 
     # the lesson's week alignment is one parameter away
-    run(kedro_project, ["rossmann_data"], params={"rossmann_data": {"trend_alignment": "fastai"}})
+    run_kedro(
+        kedro_project, ["rossmann_data"], params={"rossmann_data": {"trend_alignment": "fastai"}}
+    )
     lesson = pd.read_parquet(kedro_project / FEATURES / "train_features.parquet")
     assert len(lesson) == len(train)
     assert (lesson["trend"] != train["trend"]).mean() > 0.5
@@ -98,7 +87,7 @@ def test_kedro_run_on_the_real_files(kedro_project: Path, real_rossmann: Path):
     raw.mkdir(parents=True)
     for path in real_rossmann.glob("*.csv"):
         (raw / path.name).symlink_to(path)
-    run(kedro_project, ["rossmann_data"], env="kaggle")
+    run_kedro(kedro_project, ["rossmann_data"], env="kaggle")
     # Real-data outputs have a folder of their own: a synthetic run's are never replaced.
     assert not (kedro_project / FEATURES).exists()
     features = kedro_project / "data/04_feature/rossmann_kaggle"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pytest
 
@@ -18,13 +17,6 @@ from tests.rossmann.conftest import SMALL_PARAMS, write_raw_tables
 
 VALIDATED = "data/02_intermediate/rossmann"
 VALIDATED_KAGGLE = "data/02_intermediate/rossmann_kaggle"  # real-data outputs, apart
-
-
-def run(project: Path, pipelines: list[str], **kwargs) -> dict:
-    """``run_kedro`` in its own MLflow run (kedro-mlflow adopts a run left active)."""
-    while mlflow.active_run():
-        mlflow.end_run()
-    return run_kedro(project, pipelines, **kwargs)
 
 
 def validated(project: Path, folder: str = VALIDATED) -> dict[str, pd.DataFrame]:
@@ -41,10 +33,10 @@ def test_one_node_from_all_raw_to_all_validated_tables():
 
 @pytest.mark.slow
 def test_generate_then_ingest_end_to_end(kedro_project):
-    run(kedro_project, ["rossmann_synthetic"], params={"rossmann_synthetic": SMALL_PARAMS})
+    run_kedro(kedro_project, ["rossmann_synthetic"], params={"rossmann_synthetic": SMALL_PARAMS})
     raw = kedro_project / "data/01_raw/synthetic"
     assert sorted(path.name for path in raw.iterdir()) == sorted(f"{t}.csv" for t in TABLES)
-    run(kedro_project, ["rossmann_ingest"])
+    run_kedro(kedro_project, ["rossmann_ingest"])
     tables = validated(kedro_project)
     expected = generate_rossmann(SMALL_PARAMS)
     for table in TABLES:
@@ -60,14 +52,14 @@ def test_bad_input_stops_the_run_before_anything_is_written(kedro_project):
     with pytest.raises(
         RawDataError, match=r"train\.csv, column 'Sales': must be >= 0: -7 \(line 5\)"
     ):
-        run(kedro_project, ["rossmann_ingest"])
+        run_kedro(kedro_project, ["rossmann_ingest"])
     assert not (kedro_project / VALIDATED).exists()
 
 
 @pytest.mark.slow
 def test_kaggle_env_ingests_files_in_the_rossmann_folder(kedro_project):
     write_raw_tables(generate_rossmann(SMALL_PARAMS), kedro_project / "data/01_raw/rossmann")
-    run(kedro_project, ["rossmann_ingest"], env="kaggle")
+    run_kedro(kedro_project, ["rossmann_ingest"], env="kaggle")
     assert len(validated(kedro_project, VALIDATED_KAGGLE)["store"]) == SMALL_PARAMS["n_stores"]
     assert not (kedro_project / VALIDATED).exists()  # synthetic outputs are not touched
 
@@ -79,7 +71,7 @@ def test_kaggle_env_ingests_the_real_files(kedro_project, real_rossmann):
     folder.mkdir(parents=True)
     for table in TABLES:
         os.symlink(real_rossmann / f"{table}.csv", folder / f"{table}.csv")
-    run(kedro_project, ["rossmann_ingest"], env="kaggle")
+    run_kedro(kedro_project, ["rossmann_ingest"], env="kaggle")
     tables = validated(kedro_project, VALIDATED_KAGGLE)
     assert len(tables["train"]) == 969_264 and len(tables["test"]) == 41_088
     for table in TABLES:

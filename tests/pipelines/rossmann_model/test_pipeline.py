@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -15,31 +16,13 @@ from l6pipeline.pipelines.rossmann_model import create_pipeline
 from l6pipeline.rossmann.model.ensemble import SalesEnsemble
 from l6pipeline.rossmann.model.processors import TabularProcessor
 from l6pipeline.rossmann.serving.inference import INPUT_COLUMNS, serving_frame
-from tests.conftest import run_kedro
-
-SMALL_DATA = {"rossmann_synthetic": {"n_stores": 12}}
-SMALL_MODEL = {
-    "rossmann_model": {
-        "network": {"layers": [64, 32]},
-        "train": {
-            "epochs": 3,
-            "batch_size": 256,
-            "num_threads": 1,
-            "progress": False,
-            "lr": "auto",
-        },
-        "lr_finder": {"num_it": 30},
-        "ensemble": {"members": 2},
-        "lightgbm": {"num_boost_round": 60, "lgb_params": {"num_threads": 1}},
-    }
-}
-
-
-def run(project: Path, pipelines: list[str], **kwargs) -> None:
-    """``run_kedro`` in its own MLflow run (kedro-mlflow adopts a run left active)."""
-    while mlflow.active_run():
-        mlflow.end_run()
-    run_kedro(project, pipelines, **kwargs)
+from tests.conftest import (
+    SMALL_MODEL,
+    RossmannProject,
+    copy_project,
+    enter_project,
+    run_kedro,
+)
 
 
 def test_pipeline_reads_the_feature_tables_and_what_the_served_model_carries():
@@ -71,10 +54,10 @@ def _versioned(folder: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_kedro_run_on_synthetic_data(kedro_project: Path):
-    run(kedro_project, ["rossmann_synthetic"], params=SMALL_DATA)
-    run(kedro_project, ["rossmann_data"])
-    run(kedro_project, ["rossmann_model"], params=SMALL_MODEL)
+def test_kedro_run_on_synthetic_data(
+    rossmann_project: RossmannProject, monkeypatch: pytest.MonkeyPatch
+):
+    kedro_project = enter_project(rossmann_project.root, monkeypatch)
 
     train = pd.read_parquet(kedro_project / "data/04_feature/rossmann/train_features.parquet")
     test = pd.read_parquet(kedro_project / "data/04_feature/rossmann/test_features.parquet")
@@ -137,12 +120,8 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
 
     # MLflow: per-epoch curves with steps, artifacts, and a model that reloads and predicts.
     client = mlflow.MlflowClient()
-    (run_info,) = mlflow.search_runs(
-        experiment_names=["l6pipeline"],
-        filter_string="tags.mlflow.runName = 'rossmann_model'",
-        output_format="list",
-    )
-    run_id = run_info.info.run_id
+    run_id = rossmann_project.model_run_id
+    run_info = client.get_run(run_id)
     metrics = run_info.data.metrics
     assert metrics["rossmann_model.backtest.rmspe"] == pytest.approx(summary["backtest_rmspe"])
     assert metrics["rossmann_model.tuning.W1.rmspe"] == pytest.approx(
@@ -169,7 +148,9 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
     } <= figures
 
     (logged,) = mlflow.search_logged_models(
-        experiment_ids=[run_info.info.experiment_id], output_format="list"
+        experiment_ids=[run_info.info.experiment_id],
+        filter_string=f"source_run_id = '{run_id}'",
+        output_format="list",
     )
     served = mlflow.pyfunc.load_model(f"models:/{logged.model_id}")
     assert list(served.metadata.metadata["input_columns"]) == list(INPUT_COLUMNS)
@@ -182,12 +163,18 @@ def test_kedro_run_on_synthetic_data(kedro_project: Path):
 
 
 @pytest.mark.slow
-def test_same_seed_twice_gives_the_same_submission(kedro_project: Path):
-    run(kedro_project, ["rossmann_synthetic"], params=SMALL_DATA)
-    run(kedro_project, ["rossmann_data"])
+def test_same_seed_twice_gives_the_same_submission(
+    rossmann_project: RossmannProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mlflow_template_db: Path,
+):
+    kedro_project = copy_project(tmp_path, monkeypatch, mlflow_template_db)
+    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature"):
+        shutil.copytree(rossmann_project.root / "data" / layer, kedro_project / "data" / layer)
     small = {"rossmann_model": {**SMALL_MODEL["rossmann_model"], "ensemble": {"members": 1}}}
     folder = kedro_project / "data/07_model_output/rossmann/submission.csv"
     for _ in range(2):
-        run(kedro_project, ["rossmann_model"], params=small)
+        run_kedro(kedro_project, ["rossmann_model"], params=small)
     first, second = (pd.read_csv(v / "submission.csv") for v in sorted(folder.iterdir()))
     pd.testing.assert_frame_equal(first, second)

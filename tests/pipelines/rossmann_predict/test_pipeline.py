@@ -146,9 +146,10 @@ def test_http_round_trip_bad_requests_quiet_log_and_a_clean_stop(trained, server
     for _ in range(20):
         _post(server["url"], rows.head(1))
     lines = server["log"].read_text().splitlines()[before:]
-    assert len(lines) == 20 and all(
-        " INFO l6pipeline.rossmann.serving: POST " in line for line in lines
-    )
+    # One INFO line per request; a worker that finishes starting meanwhile may add uvicorn's
+    # startup lines, never a warning or an error.
+    assert sum(" INFO l6pipeline.rossmann.serving: POST " in line for line in lines) == 20
+    assert all(" INFO " in line for line in lines), lines
     assert _size(kedro_log) == kedro_log_size  # no file log unless asked
 
     os.killpg(server["process"].pid, signal.SIGTERM)

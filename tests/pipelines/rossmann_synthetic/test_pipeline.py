@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -19,13 +18,6 @@ from tests.conftest import run_kedro
 from tests.rossmann.conftest import SMALL_PARAMS, write_raw_tables
 
 RAW = [f"raw_{table}" for table in TABLES]
-
-
-def run(project: Path, pipelines: list[str], **kwargs) -> dict:
-    """``run_kedro`` in its own MLflow run (kedro-mlflow adopts a run left active)."""
-    while mlflow.active_run():
-        mlflow.end_run()
-    return run_kedro(project, pipelines, **kwargs)
 
 
 def catalog(project: Path, env: str | None = None):
@@ -73,7 +65,7 @@ def test_kaggle_env_reads_the_rossmann_folder_read_only(kedro_project):
 @pytest.mark.slow
 def test_generator_refuses_to_run_in_the_kaggle_env(kedro_project):
     with pytest.raises(DatasetError, match="read-only"):
-        run(
+        run_kedro(
             kedro_project,
             ["rossmann_synthetic"],
             env="kaggle",
@@ -85,9 +77,9 @@ def test_generator_refuses_to_run_in_the_kaggle_env(kedro_project):
 @pytest.mark.slow
 def test_a_run_without_raw_tables_says_how_to_get_them(kedro_project):
     with pytest.raises(RawDataError) as caught:
-        run(kedro_project, ["rossmann_ingest"])
+        run_kedro(kedro_project, ["rossmann_ingest"])
     message = str(caught.value)
     assert "train.csv" in message and "data/01_raw/synthetic" in message
     assert "kedro run --pipelines rossmann_synthetic" in message and "--env kaggle" in message
     with pytest.raises(RawDataError, match=r"data/01_raw/rossmann.*Kaggle's\s+train.csv"):
-        run(kedro_project, ["rossmann_ingest"], env="kaggle")
+        run_kedro(kedro_project, ["rossmann_ingest"], env="kaggle")

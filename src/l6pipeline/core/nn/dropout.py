@@ -1,5 +1,5 @@
-"""Inverted dropout written from tensor primitives (the lesson's "write your own dropout"), used
-by every model here."""
+"""Our ``Dropout``: inverted dropout written from tensor primitives (the lesson's "write your own
+dropout"), used for ``TabularModel``'s ``emb_drop`` and ``ps`` and before ``SmallCNN``'s head."""
 
 from __future__ import annotations
 

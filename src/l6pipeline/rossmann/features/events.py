@@ -1,5 +1,5 @@
-"""Elapsed-event, windowed-count, reopening and holiday-week features per store, one NumPy scan each
-(docs/rossmann_data.md#5-events-train-and-test-together-all-rows-closed-days-included)."""
+"""Elapsed-event, windowed-count, reopening and holiday-week features per store: the lesson's
+``get_elapsed`` and ``rolling(7)`` as NumPy scans (docs/rossmann_data.md, step 5)."""
 
 from __future__ import annotations
 

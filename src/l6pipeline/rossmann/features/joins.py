@@ -1,5 +1,5 @@
-"""Checked many-to-one left joins: an unmatched left key or a duplicated right key is a
-:class:`JoinError` naming the join, instead of nulls found later."""
+"""Checked many-to-one left joins: the lesson's ``merge(how="left")`` and null count in one step, an
+unmatched left key or a duplicated right key a :class:`JoinError` naming the join."""
 
 from __future__ import annotations
 

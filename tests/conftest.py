@@ -98,8 +98,14 @@ def copy_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_templat
 def enter_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Make the throwaway project at ``root`` the working directory and its `mlflow.db` the
     MLflow store, until ``monkeypatch`` is undone."""
+    import mlflow
+
+    uri = f"sqlite:///{root / 'mlflow.db'}"
     monkeypatch.chdir(root)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    # MLflow's process-wide URI wins over the variable, and every kedro-mlflow session sets it
+    # to its own project: point it here too, and put back the previous one with the variable.
+    monkeypatch.setattr(mlflow.tracking._tracking_service.utils, "_tracking_uri", uri)
     return root
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from l6pipeline.pipelines.rossmann_model.nodes import build_procedure, select_rows
+from l6pipeline.core.nn.training import EpochResult
+from l6pipeline.pipelines.rossmann_model.nodes import _log_epoch, build_procedure, select_rows
 from l6pipeline.pipelines.rossmann_model.parameters import RossmannModelParameters
 from l6pipeline.rossmann.features.recent import RecentSalesConfig
 from l6pipeline.rossmann.model import layout
@@ -41,3 +42,12 @@ def test_build_procedure_resolves_lr_auto_to_the_finders_suggestion():
     assert list(procedure.cat_vars) == base_parameters("rossmann_model")["cat_vars"]
     model["train"]["lr"] = 0.003
     assert build_procedure(model, {"suggested_lr": 0.0123}).train.lr == 0.003
+
+
+def test_an_epoch_line_shows_the_next_windows_rmspe_only_where_there_is_one(caplog):
+    caplog.set_level("INFO", logger="l6pipeline.pipelines.rossmann_model.nodes")
+    _log_epoch("before_W1", 0, EpochResult(0, 0.5, 0.4, metrics={"rmspe": 0.25}))
+    _log_epoch("refit", 1, EpochResult(2, 0.125, float("nan")))  # no next window: no metrics
+    windowed, refit = (record.getMessage() for record in caplog.records)
+    assert windowed == "before_W1, network 0, epoch 1: train_loss 0.50000, next window RMSPE 0.2500"
+    assert refit == "refit, network 1, epoch 3: train_loss 0.12500"

@@ -98,13 +98,15 @@ def _log_epoch(label: str, member: int, result: EpochResult) -> None:
     """Each epoch to the console and, with its step, to the active MLflow run."""
     values = result.as_dict()
     log_metrics(values, step=result.epoch, prefix=f"{METRIC_PREFIX}.curve.{label}.{member}.")
+    # The refit has no next window to measure on: its lines show the training loss alone.
+    measured = f", next window RMSPE {values['rmspe']:.4f}" if "rmspe" in values else ""
     logger.info(
-        "%s, network %d, epoch %d: train_loss %.5f, next window RMSPE %.4f",
+        "%s, network %d, epoch %d: train_loss %.5f%s",
         label,
         member,
         result.epoch + 1,
         result.train_loss,
-        values.get("rmspe", float("nan")),
+        measured,
     )
 
 

@@ -10,7 +10,7 @@ import math
 import numbers
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from l6pipeline.core.errors import UserInputError
 
@@ -100,16 +100,23 @@ def is_config(annotation: Any) -> bool:
 
 
 class Parameters:
-    """A dataclass of a pipeline's parameters: typed configs (built by their own ``from_params``,
-    their errors named below the field) and checked scalars. Subclasses check rules across their
-    fields in ``__post_init__``."""
+    """A frozen dataclass of one parameter block: typed configs (built by their own
+    ``from_params``, their errors named below the field) and scalars that ``__post_init__``
+    checks, with the rules across its fields. ``what`` names the block in the unknown-key error:
+    ``class TrainConfig(Parameters, what="training")``."""
+
+    what: ClassVar[str] = ""
+
+    def __init_subclass__(cls, what: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.what = what or cls.__name__
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> Any:
+    def from_params(cls, params: Mapping[str, Any] | None) -> Self:
         """The typed parameters from a parameter mapping; an unknown key is a typo. Every field
         is built before any problem is raised, so all of them are named at once."""
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-        given = known_params(params, [field.name for field in fields], cls.__name__)
+        given = known_params(params, [field.name for field in fields], cls.what)
         missing = [
             field.name
             for field in fields

@@ -11,6 +11,8 @@ import mlflow
 import numpy as np
 import torch
 
+from l6pipeline.core.nn.training import EpochResult
+
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None, prefix: str = "") -> None:
     """Log numeric metrics (optionally at ``step``) to the active MLflow run, if any."""
@@ -31,10 +33,10 @@ def log_artifact_dict(data: dict, path: str) -> None:
         mlflow.log_dict(data, path)
 
 
-def epoch_logger(prefix: str = ""):
+def epoch_logger(prefix: str = "") -> Callable[[EpochResult], None]:
     """A callback for :func:`l6pipeline.core.nn.fit_one_cycle` that logs each epoch with ``step``."""
 
-    def _log(result) -> None:
+    def _log(result: EpochResult) -> None:
         log_metrics(result.as_dict(), step=result.epoch, prefix=prefix)
 
     return _log

@@ -89,4 +89,4 @@ def test_every_block_is_required():
 def test_a_leftover_old_block_name_is_a_typo():
     model = base_parameters("rossmann_model")
     model["baseline"] = model.pop("lightgbm")
-    assert "rossmann_model.baseline: unknown RossmannModelParameters parameters" in rejected(model)
+    assert "rossmann_model.baseline: unknown rossmann_model parameters" in rejected(model)

@@ -34,7 +34,7 @@ def test_a_served_models_parameters_without_the_newer_keys_build():
         ("event_window_rows", 0, "rossmann_data.event_window_rows = 0: must be an integer >= 1"),
         ("store_partitions", -1, "rossmann_data.store_partitions = -1: must be an integer >= 0"),
         ("recent_sales", {"spans": []}, "rossmann_data.recent_sales.spans = []: must be one or"),
-        ("store_partition", 2, "rossmann_data.store_partition: unknown RossmannDataParameters"),
+        ("store_partition", 2, "rossmann_data.store_partition: unknown rossmann_data parameters"),
     ],
 )
 def test_a_bad_key_is_named_with_its_full_dotted_name(key, value, expected):

@@ -75,6 +75,12 @@ def _drop_trend_state(tables: Tables) -> None:
     tables["googletrend"] = trend[trend["file"] != f"Rossmann_DE_{code.split(',')[-1]}"]
 
 
+def _drop_trend_week(tables: Tables) -> None:
+    trend = tables["googletrend"]
+    national = trend.index[trend["file"] == "Rossmann_DE"]
+    tables["googletrend"] = trend.drop(index=national[len(national) // 2])
+
+
 def _drop_weather_day(tables: Tables) -> None:
     weather = tables["weather"]
     tables["weather"] = weather.drop(index=weather.index[40])
@@ -191,6 +197,14 @@ CORRUPTIONS = [
         "state missing from trend",
         _drop_trend_state,
         ["googletrend.csv, column 'file'", "Rossmann_DE_"],
+    ),
+    (
+        "trend week missing",
+        _drop_trend_week,
+        [
+            "googletrend.csv, column 'week'",
+            "1 week of train/test dates missing: Rossmann_DE week of",
+        ],
     ),
     (
         "bad trend week",

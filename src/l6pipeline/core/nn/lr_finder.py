@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,14 +15,14 @@ from torch import nn
 from l6pipeline.core.nn.device import cpu_threads, resolve_device
 from l6pipeline.core.nn.reproducibility import seed_everything
 from l6pipeline.core.nn.training import LossFn, make_optimizer
-from l6pipeline.core.params import check_choice, check_int, check_number, known_params
+from l6pipeline.core.params import Parameters, check_choice, check_int, check_number
 
 SMOOTHING = 0.98  # fast.ai's exponential moving average of the loss
 DIVERGENCE = 4.0  # stop when the smoothed loss exceeds this multiple of its minimum
 
 
 @dataclass(frozen=True)
-class LRFinderConfig:
+class LRFinderConfig(Parameters, what="LR finder"):
     """The sweep's settings (fast.ai's ``lr_find(start_lr, end_lr, num_it)``) and which
     suggestion ``lr: auto`` takes."""
 
@@ -36,10 +36,6 @@ class LRFinderConfig:
         check_number("start_lr", self.start_lr, above=0)
         check_number("end_lr", self.end_lr, above=self.start_lr)
         check_choice("suggestion", self.suggestion, ("minimum", "valley", "steep"))
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> LRFinderConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "LR finder"))
 
 
 @dataclass(frozen=True)

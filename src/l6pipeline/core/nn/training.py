@@ -14,7 +14,13 @@ from tqdm.auto import tqdm
 
 from l6pipeline.core.nn.device import cpu_threads, resolve_device
 from l6pipeline.core.nn.reproducibility import seed_everything
-from l6pipeline.core.params import ParameterError, check_each, check_int, check_number, known_params
+from l6pipeline.core.params import (
+    ParameterError,
+    Parameters,
+    check_each,
+    check_int,
+    check_number,
+)
 
 Tensors = Sequence[torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -25,7 +31,7 @@ _PROGRESS_EVERY = 20  # update the progress bar's loss every this many batches
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Parameters, what="training"):
     """Hyper-parameters of one training run (all come from Kedro parameters)."""
 
     epochs: int = 5
@@ -46,11 +52,6 @@ class TrainConfig:
     monitor: str | None = None  # keep the epoch with the lowest value of this; None: the last
     patience: int | None = None  # stop after this many epochs without improving ``monitor``
     ema: float | None = None  # evaluate and keep an exponential moving average of the weights
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> TrainConfig:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "training"))
 
     def __post_init__(self) -> None:
         """A value out of range names its key before any training (``l6pipeline.core.params``)."""

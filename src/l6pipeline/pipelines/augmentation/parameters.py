@@ -18,7 +18,7 @@ from l6pipeline.vision.augmentation.study_config import (
 
 
 @dataclass(frozen=True)
-class AugmentationParameters(Parameters):
+class AugmentationParameters(Parameters, what="augmentation"):
     """``augmentation``: the transforms, the galleries, the digits and the model they train,
     where the trainings run, the with/without experiment and the regularization study."""
 

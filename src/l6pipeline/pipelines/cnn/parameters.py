@@ -13,7 +13,7 @@ from l6pipeline.vision.interpretation.interpret import ClassifierSettings, Local
 
 
 @dataclass(frozen=True)
-class CnnParameters(Parameters):
+class CnnParameters(Parameters, what="cnn"):
     """``cnn``: the images, the spreadsheet and kernel figures, the classifier and its heatmaps,
     and the localization (canvases and the pointing game)."""
 

@@ -17,7 +17,12 @@ from matplotlib.figure import Figure
 
 from l6pipeline.core.nn import EpochResult
 from l6pipeline.core.params import takes_configs
-from l6pipeline.core.tracking import child_run, log_artifact_dict, log_artifact_text, log_metrics
+from l6pipeline.core.tracking import (
+    child_run,
+    epoch_logger,
+    log_artifact_dict,
+    log_artifact_text,
+)
 from l6pipeline.pipelines.rossmann_model.parameters import RossmannModelParameters
 from l6pipeline.rossmann.features.parameters import RossmannDataParameters
 from l6pipeline.rossmann.features.recent import RecentSalesConfig
@@ -96,10 +101,10 @@ def build_procedure(params: RossmannModelParameters, lr_finder: dict) -> Procedu
 
 def _log_epoch(label: str, member: int, result: EpochResult) -> None:
     """Each epoch to the console and, with its step, to the active MLflow run."""
-    values = result.as_dict()
-    log_metrics(values, step=result.epoch, prefix=f"{METRIC_PREFIX}.curve.{label}.{member}.")
+    epoch_logger(f"{METRIC_PREFIX}.curve.{label}.{member}.")(result)
     # The refit has no next window to measure on: its lines show the training loss alone.
-    measured = f", next window RMSPE {values['rmspe']:.4f}" if "rmspe" in values else ""
+    rmspe = result.metrics.get("rmspe")
+    measured = f", next window RMSPE {rmspe:.4f}" if rmspe is not None else ""
     logger.info(
         "%s, network %d, epoch %d: train_loss %.5f%s",
         label,

@@ -25,7 +25,7 @@ from l6pipeline.rossmann.model.train import ModelConfig
 
 
 @dataclass(frozen=True)
-class RossmannModelParameters(Parameters):
+class RossmannModelParameters(Parameters, what="rossmann_model"):
     """``rossmann_model``: the variables, the windows, the network, its training and LR finder,
     the ensemble, the refit, LightGBM and the report; every block is required."""
 

@@ -14,7 +14,7 @@ from .trend import ALIGNMENTS
 
 
 @dataclass(frozen=True)
-class RossmannDataParameters(Parameters):
+class RossmannDataParameters(Parameters, what="rossmann_data"):
     """``rossmann_data``: the Google-trend alignment, the event window (rows), the recent
     sales levels and the store partitions (0: pandas; N: N Dask partitions of whole stores)."""
 

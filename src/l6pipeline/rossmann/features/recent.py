@@ -3,7 +3,7 @@ forecast horizon before the row (docs/rossmann_model.md#recent-sales)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +12,9 @@ import pandas as pd
 
 from l6pipeline.core.params import (
     ParameterError,
+    Parameters,
     check_each,
     check_int,
-    known_params,
     takes_configs,
 )
 
@@ -36,7 +36,7 @@ def recent_sales_columns(spans: Sequence[int]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class RecentSalesConfig:
+class RecentSalesConfig(Parameters, what="recent_sales"):
     """``rossmann_data.recent_sales``: ``lag_days`` (``None``: the forecast horizon of the
     data, see :meth:`lag`) and the ``spans`` (days) of the means."""
 
@@ -51,10 +51,6 @@ class RecentSalesConfig:
                 "spans", "must be one or more different numbers of days", self.spans
             )
         object.__setattr__(self, "spans", tuple(sorted(self.spans)))
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> RecentSalesConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "recent_sales"))
 
     def lag(self, last_sale: pd.Timestamp | None, last_day: pd.Timestamp) -> int:
         """The lag for data whose last sale is ``last_sale`` and last (test) day ``last_day``:

@@ -16,20 +16,20 @@ data: the last prefix's choices (tuned on ``W1``), refitted on every labelled ro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from l6pipeline.core.params import ParameterError, check_int, known_params
+from l6pipeline.core.params import ParameterError, Parameters, check_int
 from l6pipeline.rossmann.model.ensemble import fit_blend
 from l6pipeline.rossmann.model.metrics import rmspe
 from l6pipeline.rossmann.model.split import time_split_mask
 
 
 @dataclass(frozen=True)
-class SplitConfig:
+class SplitConfig(Parameters, what="split"):
     """``rossmann_model.split``: rows per window (``None``: as many as the test set, the
     lesson's rule) and how many backtest windows (each one more training of the procedure)."""
 
@@ -39,10 +39,6 @@ class SplitConfig:
     def __post_init__(self) -> None:
         check_int("window_rows", self.window_rows, minimum=1, optional=True)
         check_int("backtest_folds", self.backtest_folds, minimum=1)
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> SplitConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "split"))
 
 
 @dataclass(frozen=True)

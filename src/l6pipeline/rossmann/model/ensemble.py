@@ -16,7 +16,7 @@ optimum ``sum(p / y) / sum((p / y) ** 2)`` on the tuning window (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from l6pipeline.core.nn import predict
-from l6pipeline.core.params import check_choice, check_int, known_params
+from l6pipeline.core.params import Parameters, check_choice, check_int
 from l6pipeline.rossmann.model.lightgbm import feature_frame
 from l6pipeline.rossmann.model.metrics import rmspe
 from l6pipeline.rossmann.model.network import TabularModel
@@ -32,7 +32,7 @@ from l6pipeline.rossmann.model.processors import TabularArrays
 
 
 @dataclass(frozen=True)
-class EnsembleConfig:
+class EnsembleConfig(Parameters, what="ensemble"):
     """How many networks (seeds ``seed, seed + 1, ...``), and what is fitted on validation."""
 
     members: int = 1
@@ -43,10 +43,6 @@ class EnsembleConfig:
         check_int("members", self.members, minimum=1)
         check_choice("blend_lightgbm", self.blend_lightgbm, (True, False))
         check_choice("calibrate", self.calibrate, (True, False))
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> EnsembleConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "ensemble"))
 
 
 def network_log_sales(

@@ -15,7 +15,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from l6pipeline.core.params import ParameterError, check_choice, check_int, known_params
+from l6pipeline.core.params import ParameterError, Parameters, check_choice, check_int
 from l6pipeline.rossmann.model.metrics import log_sales
 from l6pipeline.rossmann.model.processors import TabularArrays
 
@@ -33,7 +33,7 @@ DEFAULT_PARAMS = {
 
 
 @dataclass(frozen=True)
-class LightGBMConfig:
+class LightGBMConfig(Parameters, what="LightGBM"):
     """Rounds (at most), early stopping, seed, which variables are unordered categories, and
     LightGBM's own parameters (``lgb_params``, passed through: LightGBM checks those itself).
 
@@ -69,10 +69,6 @@ class LightGBMConfig:
             raise ParameterError(
                 "lgb_params", "must be a mapping of LightGBM parameters", self.lgb_params
             )
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> LightGBMConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "LightGBM"))
 
     def categorical_among(self, cat_names: Sequence[str]) -> list[str]:
         """The category columns of ``cat_names`` that LightGBM treats as unordered."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
-from l6pipeline.core.params import check_each, check_int, check_name, known_params
+from l6pipeline.core.params import Parameters, check_each, check_int, check_name
 from l6pipeline.rossmann.model import plots
 from l6pipeline.rossmann.model.ensemble import SalesEnsemble
 from l6pipeline.rossmann.model.layout import STORE_INFO
@@ -27,7 +27,7 @@ ROLES = ("backtest", "tuning", "choices", "seconds")
 
 
 @dataclass(frozen=True)
-class ReportConfig:
+class ReportConfig(Parameters, what="report"):
     """``rossmann_model.report``: rows of the worst-stores table, and the categorical variables
     whose learned embeddings are drawn."""
 
@@ -38,10 +38,6 @@ class ReportConfig:
         check_int("worst_stores", self.worst_stores, minimum=0)
         check_each(check_name, "embedding_plots", self.embedding_plots)
         object.__setattr__(self, "embedding_plots", tuple(self.embedding_plots))
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> ReportConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "report"))
 
 
 def choice_spread(tuning: Mapping[str, Mapping[str, float]]) -> dict[str, float]:

@@ -15,10 +15,10 @@ from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, seed_eve
 from l6pipeline.core.nn.lr_finder import LRFinderConfig, LRFinderResult, lr_find
 from l6pipeline.core.params import (
     ParameterError,
+    Parameters,
     check_each,
     check_int,
     check_number,
-    known_params,
 )
 from l6pipeline.rossmann.model.ensemble import SalesEnsemble, network_log_sales
 from l6pipeline.rossmann.model.metrics import exp_rmspe, log_sales
@@ -27,7 +27,7 @@ from l6pipeline.rossmann.model.processors import TabularArrays, TabularProcessor
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Parameters, what="model"):
     """Architecture (the lesson's by default); ``emb_sizes`` overrides the size rule per input."""
 
     layers: Sequence[int] = (1000, 500)
@@ -36,10 +36,6 @@ class ModelConfig:
     emb_sizes: Mapping[str, int] = field(default_factory=dict)
     y_range_scale: float = 1.2  # outputs in [0, log(y_range_scale * max training sales)]
     start_at_mean: bool = True  # untrained output = mean training log sales (TabularModel.start_at)
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> ModelConfig:
-        return cls(**known_params(params, cls.__dataclass_fields__, "model"))
 
     def __post_init__(self) -> None:
         """A value out of range names its key before any training (``l6pipeline.core.params``)."""

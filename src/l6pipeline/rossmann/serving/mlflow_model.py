@@ -31,7 +31,7 @@ from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModelContext
 from mlflow.types import ColSpec, Schema
 
-from l6pipeline.core.params import ParameterError, known_params
+from l6pipeline.core.params import ParameterError, Parameters
 from l6pipeline.rossmann.features.parameters import RossmannDataParameters
 from l6pipeline.rossmann.serving.contract import ServingInputError
 from l6pipeline.rossmann.serving.inference import INPUT_COLUMNS, ServedPipeline, carried_tables
@@ -52,7 +52,7 @@ MODEL, PROCESSORS, HISTORY, DATA_PARAMS, TABLES = (
 
 
 @dataclass(frozen=True)
-class PredictSettings:
+class PredictSettings(Parameters, what="rossmann_predict"):
     """The ``rossmann_predict`` parameters: which logged model predicts (and is logged as)."""
 
     model_uri: str | None = None  # e.g. models:/<id> or runs:/<run id>/rossmann_pipeline
@@ -63,10 +63,6 @@ class PredictSettings:
             raise ParameterError("model_uri", "must be a model URI or null", self.model_uri)
         if not isinstance(self.model_name, str) or not self.model_name:
             raise ParameterError("model_name", "must be a non-empty name", self.model_name)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> PredictSettings:
-        return cls(**known_params(params, ("model_uri", "model_name"), "rossmann_predict"))
 
 
 class RossmannModel(mlflow.pyfunc.PythonModel):

@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from kornia.augmentation import AugmentationSequential
 
-from l6pipeline.core.params import check_choice, check_number, known_params
+from l6pipeline.core.params import Parameters, check_choice, check_number
 from l6pipeline.vision.augmentation.batch import apply
 from l6pipeline.vision.augmentation.geometric import (
     WARP_PADDING_MODES,
@@ -50,7 +50,7 @@ TRANSFORMS: tuple[str, ...] = ("flip", "warp", "rotate", "zoom", "brightness", "
 
 
 @dataclass(frozen=True)
-class AugmentConfig:
+class AugmentConfig(Parameters, what="augmentation"):
     """The transform set's parameters: the lesson's values by default (see the module doc)."""
 
     do_flip: bool = True
@@ -74,11 +74,6 @@ class AugmentConfig:
             check_number(name, getattr(self, name), minimum=0, maximum=1)
         check_choice("padding_mode", self.padding_mode, WARP_PADDING_MODES)
         check_choice("warp_sampling", self.warp_sampling, WARP_SAMPLINGS)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> AugmentConfig:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "augmentation"))
 
     def with_(self, **changes: Any) -> AugmentConfig:
         """The same set with ``changes`` (checked like any other value)."""

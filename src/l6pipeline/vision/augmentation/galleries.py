@@ -9,14 +9,12 @@ beats black corners.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from matplotlib.figure import Figure
 
-from l6pipeline.core.params import ParameterError, check_int, known_params
+from l6pipeline.core.params import ParameterError, Parameters, check_int
 from l6pipeline.vision.augmentation.augment import TRANSFORMS, AugmentConfig, build_transforms
 from l6pipeline.vision.augmentation.batch import augment
 from l6pipeline.vision.augmentation.geometric import WARP_PADDING_MODES
@@ -25,7 +23,7 @@ from l6pipeline.vision.plotting.images import image_grid
 
 
 @dataclass(frozen=True)
-class GallerySettings:
+class GallerySettings(Parameters, what="galleries"):
     """The ``augmentation.galleries`` parameters: the photo and its size, the digit class shown,
     and how many augmentations each gallery holds."""
 
@@ -46,11 +44,6 @@ class GallerySettings:
         check_int("n", self.n, minimum=1)
         check_int("padding_rows", self.padding_rows, minimum=1)
         check_int("seed", self.seed, minimum=0)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> GallerySettings:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "galleries"))
 
 
 def transform_gallery(

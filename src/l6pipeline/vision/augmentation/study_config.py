@@ -101,7 +101,7 @@ def grid_configs(
 
 
 @dataclass(frozen=True)
-class StudyModel:
+class StudyModel(Parameters, what="model"):
     """The ``augmentation.model`` parameters: the widths of the study's SmallCNN (its dropout
     and batch norm are the regularizers each configuration sets)."""
 
@@ -112,11 +112,6 @@ class StudyModel:
         if not self.widths:
             raise ParameterError("widths", "must list at least one width", self.widths)
         object.__setattr__(self, "widths", tuple(self.widths))
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> StudyModel:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "model"))
 
 
 @dataclass(frozen=True)
@@ -151,7 +146,7 @@ class StudySettings:
 
 
 @dataclass(frozen=True)
-class DigitSettings(Parameters):
+class DigitSettings(Parameters, what="digits"):
     """The ``augmentation.digits`` parameters: a class-balanced training subset and a disjoint
     validation set of the MNIST digits, and the changes the digits make to the transforms."""
 
@@ -177,7 +172,7 @@ class DigitSettings(Parameters):
 
 
 @dataclass(frozen=True)
-class ExperimentSettings(Parameters):
+class ExperimentSettings(Parameters, what="experiment"):
     """The ``augmentation.experiment`` parameters: one configuration, trained without and with
     augmentation (its own ``augment`` is ignored), and the training of both."""
 
@@ -191,7 +186,7 @@ class ExperimentSettings(Parameters):
 
 
 @dataclass(frozen=True)
-class GridSettings(Parameters):
+class GridSettings(Parameters, what="study"):
     """The ``augmentation.study`` parameters: a named grid or ``custom`` (then ``custom_grid``:
     a list of values per regularizer, a key left out keeping its default), and the training."""
 

@@ -21,11 +21,11 @@ from l6pipeline.core.nn import EpochResult, TrainConfig, fit_one_cycle, predict,
 from l6pipeline.core.nn.device import cpu_threads
 from l6pipeline.core.params import (
     ParameterError,
+    Parameters,
     check_choice,
     check_each,
     check_int,
     check_number,
-    known_params,
 )
 from l6pipeline.vision.cnn.metrics import accuracy
 from l6pipeline.vision.cnn.models import SmallCNN
@@ -33,7 +33,7 @@ from l6pipeline.vision.images.data import ImageSet
 
 
 @dataclass(frozen=True)
-class CNNConfig:
+class CNNConfig(Parameters, what="model"):
     """The architecture of :class:`SmallCNN` (the input channels and classes come from data).
 
     What fast.ai's ``simple_cnn(actns, kernel_szs, strides, bn)`` takes, by name.
@@ -58,11 +58,6 @@ class CNNConfig:
             object.__setattr__(self, "strides", tuple(self.strides))
         check_number("p_dropout", self.p_dropout, minimum=0, maximum=1)
         check_choice("batch_norm", self.batch_norm, (True, False))
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> CNNConfig:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "model"))
 
     def build(self, in_channels: int, n_classes: int) -> SmallCNN:
         return SmallCNN(

@@ -67,6 +67,11 @@ def _cells(
     ax.set_title(title, fontsize=9)
 
 
+def _filter_cells(ax, weights: torch.Tensor, title: str, fmt: str) -> None:
+    """A filter's weights, numbered, red for positive and blue for negative."""
+    _cells(ax, weights, title, cmap="RdBu_r", annotate=True, fmt=fmt, signed=True, fontsize=9)
+
+
 def spreadsheet_figure(stages: Mapping[str, torch.Tensor], weights: SheetWeights) -> Figure:
     """Each stage of the lesson's sheet: digit, filters, ReLU maps, max-pool, dense output."""
     fig = plt.figure(figsize=(18, 11))
@@ -75,28 +80,20 @@ def spreadsheet_figure(stages: Mapping[str, torch.Tensor], weights: SheetWeights
     _cells(ax, stages["input"][0], f"input {tuple(stages['input'].shape[1:])}", cmap="Greys")
     names = ("top edge", "left edge")
     for k in range(2):
-        _cells(
+        _filter_cells(
             fig.add_subplot(grid[k, 2]),
             weights.conv1[k, 0],
             f"conv1 filter {k} ({names[k]})",
-            cmap="RdBu_r",
-            annotate=True,
-            fmt="{:g}",
-            signed=True,
-            fontsize=9,
+            "{:g}",
         )
         relu1 = stages["relu1"][k]
         _cells(fig.add_subplot(grid[k, 3]), relu1, f"MAX(0, conv1) ch {k} {tuple(relu1.shape)}")
         for c in range(2):
-            _cells(
+            _filter_cells(
                 fig.add_subplot(grid[k, 4 + c]),
                 weights.conv2[k, c],
                 f"conv2 filter {k}, input ch {c}",
-                cmap="RdBu_r",
-                annotate=True,
-                fmt="{:.1f}",
-                signed=True,
-                fontsize=9,
+                "{:.1f}",
             )
         relu2 = stages["relu2"][k]
         _cells(fig.add_subplot(grid[k, 6]), relu2, f"MAX(0, conv2) ch {k} {tuple(relu2.shape)}")

@@ -16,19 +16,18 @@ flat region keeps its brightness); Sobel x, Sobel y, outline and the lesson's ed
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from l6pipeline.core.params import (
     ParameterError,
+    Parameters,
     check_choice,
     check_each,
     check_int,
-    known_params,
 )
 from l6pipeline.vision.convolutions.spreadsheet import conv_output_size
 
@@ -110,7 +109,7 @@ def average_pool(image: torch.Tensor, size: int | None) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class KernelSettings:
+class KernelSettings(Parameters, what="kernels"):
     """The ``cnn.kernels`` parameters: the photo and its two sizes, the digit, and the kernels,
     padding and pooling sizes the figures show."""
 
@@ -134,8 +133,3 @@ class KernelSettings:
         check_choice("stride_kernel", self.stride_kernel, tuple(KERNELS))
         check_each(check_int, "pool_sizes", self.pool_sizes, minimum=1, optional=True)
         object.__setattr__(self, "pool_sizes", tuple(self.pool_sizes))
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> KernelSettings:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "kernels"))

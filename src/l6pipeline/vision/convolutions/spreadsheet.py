@@ -21,14 +21,13 @@ is zero padding (the matrix form has no column for a padded pixel: it only ever 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from l6pipeline.core.params import check_int, check_number, known_params
+from l6pipeline.core.params import Parameters, check_int, check_number
 from l6pipeline.vision.images.photos import to_grayscale
 
 
@@ -188,7 +187,7 @@ LEFT_EDGE = [[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]]
 
 
 @dataclass(frozen=True)
-class SpreadsheetSettings:
+class SpreadsheetSettings(Parameters, what="spreadsheet"):
     """The ``cnn.spreadsheet`` parameters: which test image, the seed of the arbitrary
     weights, and how closely the four methods must agree with ``F.conv2d``."""
 
@@ -200,11 +199,6 @@ class SpreadsheetSettings:
         check_int("image_index", self.image_index, minimum=0)
         check_int("seed", self.seed, minimum=0)
         check_number("tolerance", self.tolerance, minimum=0)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> SpreadsheetSettings:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "spreadsheet"))
 
 
 @dataclass(frozen=True)

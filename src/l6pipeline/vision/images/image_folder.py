@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
 from l6pipeline.core.errors import UserInputError
-from l6pipeline.core.params import ParameterError, check_choice, check_int, known_params
+from l6pipeline.core.params import ParameterError, Parameters, check_choice, check_int
 from l6pipeline.vision.images.data import ImageSet
 
 logger = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ PETS_REGEX = r"([^/]+)_\d+.jpg$"
 
 
 @dataclass(frozen=True)
-class FolderConfig:
+class FolderConfig(Parameters, what="image-folder"):
     """Where the images are and how to read them (all from ``cnn.data`` parameters)."""
 
     path: str
@@ -58,11 +57,6 @@ class FolderConfig:
         check_choice("channels", self.channels, (1, 3))
         check_choice("resize", self.resize, ("crop", "squish"))
         check_int("size", self.size, minimum=1)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> FolderConfig:
-        """Build from parameters, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "image-folder"))
 
 
 class ImageFolderError(UserInputError, FileNotFoundError):

@@ -133,7 +133,7 @@ def prediction_heatmaps(
 
 
 @dataclass(frozen=True)
-class HeatmapSettings:
+class HeatmapSettings(Parameters, what="heatmaps"):
     """The ``cnn.classifier.heatmaps`` parameters: how many correct and wrong test predictions
     :func:`prediction_heatmaps` draws, and whether each heatmap cell is aligned."""
 
@@ -146,14 +146,9 @@ class HeatmapSettings:
         check_int("n_wrong", self.n_wrong, minimum=0)
         check_choice("align", self.align, (True, False))
 
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> HeatmapSettings:
-        """Build from a parameters dict, rejecting unknown keys (typos fail loudly)."""
-        return cls(**known_params(params, cls.__dataclass_fields__, "heatmaps"))
-
 
 @dataclass(frozen=True)
-class ClassifierSettings(Parameters):
+class ClassifierSettings(Parameters, what="classifier"):
     """The ``cnn.classifier`` parameters: the CNN, its training (with a random shift of up to
     ``max_shift`` pixels), and the heatmaps drawn of its test predictions."""
 

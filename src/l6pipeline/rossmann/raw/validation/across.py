@@ -55,8 +55,8 @@ def cross_table_problems(parsed: dict[str, pd.DataFrame], sound: set[str]) -> li
 def _weather_problems(
     weather: pd.DataFrame, names: list[str], dates: pd.DatetimeIndex
 ) -> list[Problem]:
-    present = set(weather["file"].unique())
-    absent = [name for name in names if name not in present]
+    have = pd.MultiIndex.from_arrays([weather["file"], weather["Date"]])
+    absent, gaps = _coverage(names, have, dates)
     problems = []
     if absent:
         problems.append(
@@ -66,9 +66,6 @@ def _weather_problems(
                 f"no weather for state(s) {format_values(absent)} (names as in state_names.csv)",
             )
         )
-    needed = pd.MultiIndex.from_product([[n for n in names if n in present], dates])
-    have = pd.MultiIndex.from_arrays([weather["file"], weather["Date"]])
-    gaps = needed.difference(have)
     if len(gaps):
         shown = ", ".join(f"{name} {date:%Y-%m-%d}" for name, date in gaps[:EXAMPLES])
         problems.append(
@@ -84,24 +81,35 @@ def _weather_problems(
 def _trend_problems(
     trend: pd.DataFrame, files: list[str], dates: pd.DatetimeIndex
 ) -> list[Problem]:
-    present = set(trend["file"].unique())
-    absent = [file for file in files if file not in present]
+    # Each trend row covers the week that starts on the Sunday on or before a date.
+    sundays = pd.DatetimeIndex(
+        dates - pd.to_timedelta((dates.day_of_week + 1) % 7, unit="D")
+    ).unique()
+    starts = pd.to_datetime(trend["week"].str.slice(0, 10), format="%Y-%m-%d")
+    absent, gaps = _coverage(files, pd.MultiIndex.from_arrays([trend["file"], starts]), sundays)
     problems = []
     if absent:
         problems.append(
             Problem("googletrend.csv", "file", f"no Google trend series {format_values(absent)}")
         )
-    sundays = pd.DatetimeIndex(
-        dates - pd.to_timedelta((dates.day_of_week + 1) % 7, unit="D")
-    ).unique()
-    starts = pd.to_datetime(trend["week"].str.slice(0, 10), format="%Y-%m-%d")
-    needed = pd.MultiIndex.from_product([[f for f in files if f in present], sundays])
-    gaps = needed.difference(pd.MultiIndex.from_arrays([trend["file"], starts]))
     if len(gaps):
         shown = ", ".join(f"{file} week of {day:%Y-%m-%d}" for file, day in gaps[:EXAMPLES])
         problems.append(
             Problem(
-                "googletrend.csv", "week", f"{len(gaps)} weeks of train/test dates missing: {shown}"
+                "googletrend.csv",
+                "week",
+                f"{len(gaps)} week{'s' * (len(gaps) > 1)} of train/test dates missing: {shown}",
             )
         )
     return problems
+
+
+def _coverage(
+    series: list[str], have: pd.MultiIndex, dates: pd.DatetimeIndex
+) -> tuple[list[str], pd.MultiIndex]:
+    """The ``series`` absent from ``have`` (series, date) altogether, and the (series, date)
+    pairs the present ones miss."""
+    present = set(have.get_level_values(0))
+    absent = [name for name in series if name not in present]
+    needed = pd.MultiIndex.from_product([[name for name in series if name in present], dates])
+    return absent, needed.difference(have)

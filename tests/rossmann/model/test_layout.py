@@ -61,6 +61,22 @@ def test_the_layout_lists_the_windows_oldest_first_and_the_prefix_is_before_them
     assert prefix["Date"].max() == pd.Timestamp("2015-01-30") and len(prefix) == 60
 
 
+@pytest.mark.parametrize(
+    ("cat_vars", "cont_vars", "key", "absent"),
+    [
+        (["Store"], ["Promo", "RecentSales7"], "cont_vars", "['RecentSales7']"),
+        (["Store", "Stat", "StoreTyp"], ["Promo"], "cat_vars", "['Stat', 'StoreTyp']"),
+    ],
+)
+def test_a_variable_the_features_do_not_have_is_named(cat_vars, cont_vars, key, absent):
+    train = _features("2015-01-01", 90, sales=True)
+    test = _features("2015-04-01", 10, sales=False)
+    with pytest.raises(ParameterError) as caught:
+        select_rows(train, test, cat_vars, cont_vars, SPLIT, RecentSalesConfig())
+    assert str(caught.value).startswith(f"rossmann_model.{key} = {absent}: names variables")
+    assert "rossmann_data.recent_sales.spans" in str(caught.value)
+
+
 def test_window_rows_default_to_the_test_size():
     train = _features("2015-01-01", 90, sales=True)
     test = _features("2015-04-01", 10, sales=False)

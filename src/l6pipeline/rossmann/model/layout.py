@@ -41,6 +41,22 @@ def check_windows_within_lag(windows: Sequence[Window], window_rows: int | None,
         ).within("rossmann_model.split")
 
 
+def _check_variables_present(
+    columns: pd.Index, cat_vars: Sequence[str], cont_vars: Sequence[str]
+) -> None:
+    """Every variable the model reads is a column of the features ``rossmann_data`` made."""
+    for key, variables in (("cat_vars", cat_vars), ("cont_vars", cont_vars)):
+        absent = [name for name in variables if name not in columns]
+        if absent:
+            raise ParameterError(
+                key,
+                "names variables the features do not have (a RecentSales<days> column exists for "
+                "each of rossmann_data.recent_sales.spans): fix the name, or change "
+                "rossmann_data's parameters and run it again",
+                absent,
+            ).within("rossmann_model")
+
+
 def window_layout(window_rows: int, windows: Sequence[Window]) -> dict:
     """The rows per window and each window (:meth:`Window.as_dict`), oldest first."""
     return {"window_rows": window_rows, "windows": [window.as_dict() for window in windows]}
@@ -63,6 +79,7 @@ def select_rows(
     the windows cut from their end: ``backtest_folds`` windows to measure on and one before
     them to tune on. When the model reads a recent-sales column, no window may be longer than
     the lag those columns are read at (:func:`check_windows_within_lag`)."""
+    _check_variables_present(train_features.columns, cat_vars, cont_vars)
     columns = [c for c in model_columns(cat_vars, cont_vars) if c in train_features.columns]
     rows = train_features[columns].sort_values(["Date", "Store"], ignore_index=True)
     window_rows = validation_size(split.window_rows, len(test_features))

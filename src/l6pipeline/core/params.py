@@ -55,6 +55,12 @@ class ParameterErrors(ParameterError):
         return ParameterErrors([problem.within(block) for problem in self.problems])
 
 
+def raise_all(problems: Sequence[ParameterError]) -> None:
+    """Raise every problem found at once: the one alone, several as :class:`ParameterErrors`."""
+    if problems:
+        raise problems[0] if len(problems) == 1 else ParameterErrors(problems)
+
+
 def each_problem(error: ParameterError) -> list[ParameterError]:
     """The single errors of ``error``: its ``problems`` when it holds several, else itself."""
     return list(error.problems) if isinstance(error, ParameterErrors) else [error]
@@ -137,8 +143,7 @@ class Parameters:
                 )
             except ParameterError as error:
                 problems.append(error)
-        if problems:
-            raise problems[0] if len(problems) == 1 else ParameterErrors(problems)
+        raise_all(problems)
         return cls(**built)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from l6pipeline.core.params import ParameterError
+from l6pipeline.core.params import ParameterError, each_problem
 from l6pipeline.rossmann.features.recent import RecentSalesConfig
 from l6pipeline.rossmann.model.backtest import SplitConfig
 from l6pipeline.rossmann.model.layout import first_prefix, model_columns, select_rows
@@ -75,6 +75,18 @@ def test_a_variable_the_features_do_not_have_is_named(cat_vars, cont_vars, key, 
         select_rows(train, test, cat_vars, cont_vars, SPLIT, RecentSalesConfig())
     assert str(caught.value).startswith(f"rossmann_model.{key} = {absent}: names variables")
     assert "rossmann_data.recent_sales.spans" in str(caught.value)
+
+
+def test_absent_categorical_and_continuous_variables_are_named_together():
+    train = _features("2015-01-01", 90, sales=True)
+    test = _features("2015-04-01", 10, sales=False)
+    with pytest.raises(ParameterError) as caught:
+        select_rows(train, test, ["Stat"], ["RecentSales7"], SPLIT, RecentSalesConfig())
+    named = [f"{'.'.join((p.block, *p.keys))} = {p.value}" for p in each_problem(caught.value)]
+    assert named == [
+        "rossmann_model.cat_vars = ['Stat']",
+        "rossmann_model.cont_vars = ['RecentSales7']",
+    ]
 
 
 def test_window_rows_default_to_the_test_size():

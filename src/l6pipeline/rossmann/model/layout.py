@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from l6pipeline.core.params import ParameterError
+from l6pipeline.core.params import ParameterError, raise_all
 from l6pipeline.rossmann.features.recent import (
     RecentSalesConfig,
     recent_sales_columns,
@@ -45,16 +45,20 @@ def _check_variables_present(
     columns: pd.Index, cat_vars: Sequence[str], cont_vars: Sequence[str]
 ) -> None:
     """Every variable the model reads is a column of the features ``rossmann_data`` made."""
-    for key, variables in (("cat_vars", cat_vars), ("cont_vars", cont_vars)):
-        absent = [name for name in variables if name not in columns]
-        if absent:
-            raise ParameterError(
+    raise_all(
+        [
+            ParameterError(
                 key,
                 "names variables the features do not have (a RecentSales<days> column exists for "
                 "each of rossmann_data.recent_sales.spans): fix the name, or change "
                 "rossmann_data's parameters and run it again",
                 absent,
-            ).within("rossmann_model")
+                block="rossmann_model",
+            )
+            for key, variables in (("cat_vars", cat_vars), ("cont_vars", cont_vars))
+            if (absent := [name for name in variables if name not in columns])
+        ]
+    )
 
 
 def window_layout(window_rows: int, windows: Sequence[Window]) -> dict:
